@@ -1,0 +1,390 @@
+/*
+ * nxrt — a single-threaded async executor with pre-allocated task storage.
+ *
+ * One public header. Every function is prefixed `nx_`, every type `nx_`.
+ * Functions that can fail return an int: 0 (NX_OK) or a positive count on
+ * success, a negative errno-style code (NX_E*) on failure. Misuse a caller can
+ * cause (bad config, null pointers, slab full, a dead executor) is always an
+ * error code, never an abort. Use nx_strerror() to turn a code into text.
+ *
+ * Threading: an executor belongs to the thread that created it. Everything
+ * here must be called on that thread, EXCEPT the functions marked
+ * "any thread": waker clone/wake/drop and nx_executor_unpark(). Wakers woken on
+ * another thread travel through a lock-free inbox (see runtime/src/inbox.h).
+ *
+ * Licensed under the MIT license (see LICENSE).
+ */
+#ifndef NXRT_H
+#define NXRT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <errno.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define NXRT_VERSION_MAJOR 0
+#define NXRT_VERSION_MINOR 1
+#define NXRT_VERSION_PATCH 0
+
+/* ------------------------------------------------------------------------ */
+/* Status codes                                                             */
+/* ------------------------------------------------------------------------ */
+
+enum {
+  NX_OK = 0,
+  NX_EINVAL = -EINVAL,         /* null pointer, bad config field, bad argument */
+  NX_ENOMEM = -ENOMEM,         /* the allocator returned NULL (unbounded storage) */
+  NX_ESLABFULL = -ENOSPC,      /* bounded slab has no free slot: nothing was changed */
+  NX_E2BIG = -E2BIG,           /* future (plus output) does not fit a slab slot */
+  NX_EALIGN = -EDOM,           /* alignment not a power of two, or larger than 64 */
+  NX_ESTALE = -ESTALE,         /* task id names a task that no longer exists */
+  NX_EALREADY = -EALREADY,     /* the task already completed (cancel of a zombie) */
+  NX_ECANCELED = -ECANCELED,   /* the awaited task was cancelled */
+  NX_ESHUTDOWN = -ESHUTDOWN,   /* the executor was shut down (dead executor) */
+  NX_EOVERFLOW = -EOVERFLOW,   /* a counter would overflow */
+  NX_EPERM = -EPERM,           /* called from a thread that does not own the executor */
+  NX_EBUSY = -EBUSY            /* re-entrant call (nx_run from inside a poll) */
+};
+
+/* Poll results (a poll function returns one of these). */
+typedef enum nx_poll { NX_PENDING = 0, NX_READY = 1 } nx_poll;
+
+/* Short human text for a status code (never NULL, "unknown error" for
+ * codes nxrt does not define). */
+const char *nx_strerror(int code);
+/* The symbolic name of a status code, e.g. "NX_ESLABFULL". */
+const char *nx_err_name(int code);
+/* Library version string, "MAJOR.MINOR.PATCH". */
+const char *nx_version(void);
+
+/* ------------------------------------------------------------------------ */
+/* Opaque types                                                             */
+/* ------------------------------------------------------------------------ */
+
+typedef struct nx_executor nx_executor;
+typedef struct nx_task nx_task;    /* layout: runtime/src/task.h */
+typedef struct nx_slab nx_slab;
+typedef struct nx_cx nx_cx;        /* poll context: valid only during a poll */
+
+/* ------------------------------------------------------------------------ */
+/* Allocators: the backend interface (allocators/README.md)                 */
+/* ------------------------------------------------------------------------ */
+
+/* A task allocator. `alloc` returns storage of at least `size` bytes aligned
+ * to `align` (a power of two, 8..64), or NULL. `free` receives the same size
+ * and alignment that were allocated (sized free). `ctx` is passed to both.
+ * `version` reports the version of the library actually linked in the running
+ * process (so a mislinked binary cannot pose as another backend); may be NULL.
+ * `thread_safe_free` is informational: nxrt only ever frees a task on the
+ * executor's thread, or — after shutdown — on the thread that drops the last
+ * waker, with no other thread touching the allocator at that time. */
+typedef struct nx_allocator {
+  const char *name;
+  void *(*alloc)(void *ctx, size_t size, size_t align);
+  void (*free)(void *ctx, void *ptr, size_t size, size_t align);
+  const char *(*version)(void *ctx);
+  void *ctx;
+} nx_allocator;
+
+/* The glibc malloc backend (always built into libnxrt). */
+const nx_allocator *nx_allocator_malloc(void);
+
+/* ------------------------------------------------------------------------ */
+/* Slab: fixed-size slots, intrusive LIFO freelist, O(1) alloc and free.    */
+/* ------------------------------------------------------------------------ */
+
+typedef enum nx_slab_mode {
+  NX_SLAB_BOUNDED = 0,   /* one array; alloc fails cleanly (NX_ESLABFULL) when full */
+  NX_SLAB_UNBOUNDED = 1  /* grows by chunks; never full (NX_ENOMEM if the OS says no) */
+} nx_slab_mode;
+
+typedef struct nx_slab_config {
+  size_t slot_size;      /* bytes per slot; rounded up to a multiple of 64. Default 256 */
+  size_t capacity;       /* bounded: slots in the array; unbounded: slots per chunk.
+                            Default 1024 */
+  nx_slab_mode mode;
+} nx_slab_config;
+
+/* Fills `cfg` with the defaults above. NX_EINVAL if cfg is NULL. */
+int nx_slab_config_init(nx_slab_config *cfg);
+/* Creates a slab. Bounded slabs pre-allocate every slot now (and fault the
+ * pages in), so later allocations never reach the system allocator.
+ * NX_EINVAL: null out/cfg, slot_size 0 or > 1 MiB, capacity 0.
+ * NX_ENOMEM: the backing array could not be allocated. */
+int nx_slab_create(const nx_slab_config *cfg, nx_slab **out);
+/* Frees the slab and all its memory. Live slots become invalid. NULL is a no-op. */
+void nx_slab_destroy(nx_slab *slab);
+/* One slot, or NULL when a bounded slab is full / an unbounded one cannot grow. */
+void *nx_slab_alloc(nx_slab *slab);
+/* Returns a slot to the freelist. NULL ptr is a no-op. */
+void nx_slab_free(nx_slab *slab, void *ptr);
+/* Usable bytes per slot (after rounding). 0 for NULL. */
+size_t nx_slab_slot_size(const nx_slab *slab);
+/* Slots currently handed out. */
+size_t nx_slab_in_use(const nx_slab *slab);
+/* Slots that exist (bounded: capacity; unbounded: chunks * chunk slots). */
+size_t nx_slab_capacity(const nx_slab *slab);
+/* The slab as an nx_allocator (ctx = slab). Sizes above the slot size or
+ * alignments above 64 get NULL. The table lives inside the slab. */
+const nx_allocator *nx_slab_allocator(nx_slab *slab);
+
+/* ------------------------------------------------------------------------ */
+/* Futures                                                                  */
+/* ------------------------------------------------------------------------ */
+
+/* A future in C: a state struct plus a poll function. `state` points at the
+ * struct inside the task's own storage; it never moves. Return NX_READY when
+ * done (after writing the output, if any, to nx_cx_output(cx)), NX_PENDING
+ * after arranging to be woken (a cloned waker stored somewhere, or
+ * nx_cx_wake() to be polled again next cycle). */
+typedef nx_poll (*nx_poll_fn)(void *state, nx_cx *cx);
+/* Releases what the state owns. Called exactly once if the task never
+ * completed normally — cancelled, or dropped at shutdown — and also after it
+ * returned NX_READY. May be NULL. */
+typedef void (*nx_drop_fn)(void *state);
+
+typedef struct nx_future_desc {
+  nx_poll_fn poll;      /* required */
+  nx_drop_fn drop;      /* optional */
+  size_t size;          /* bytes of state (0 allowed) */
+  size_t align;         /* power of two <= 64; 0 means 16 */
+  size_t output_size;   /* bytes a join handle receives; 0 for none (<= 65535) */
+} nx_future_desc;
+
+/* Convenience initializer: NX_FUTURE(my_state, my_poll, my_drop). */
+#define NX_FUTURE(type, poll_fn, drop_fn) \
+  ((nx_future_desc){ (poll_fn), (drop_fn), sizeof(type), _Alignof(type), 0 })
+#define NX_FUTURE_OUT(type, poll_fn, drop_fn, out_type) \
+  ((nx_future_desc){ (poll_fn), (drop_fn), sizeof(type), _Alignof(type), sizeof(out_type) })
+
+/* ------------------------------------------------------------------------ */
+/* Task ids and join handles                                                */
+/* ------------------------------------------------------------------------ */
+
+/* A task id: slot index (low 32 bits) + generation (high 32 bits). Once the
+ * task's storage is freed and the slot reused, the old id is stale and every
+ * operation on it is a clean NX_ESTALE. 0 is never a valid id. */
+typedef uint64_t nx_task_id;
+#define NX_TASK_ID_NONE ((nx_task_id)0)
+
+/* A join handle keeps the task's storage (and so its output) alive until it
+ * is consumed by a READY/ECANCELED poll, or detached. One owner; use it on
+ * the executor's thread. A zeroed handle is "empty". */
+typedef struct nx_join { nx_task *task; } nx_join;
+
+/* Polls for completion. Returns NX_READY (1) and copies min(out_size,
+ * output_size) output bytes to `out` (may be NULL), NX_PENDING (0) after
+ * registering cx's waker, or NX_ECANCELED if the task was cancelled or dropped
+ * at shutdown. READY/ECANCELED consume the handle (it becomes empty).
+ * NX_EINVAL: null/empty handle, or cx NULL. */
+int nx_join_poll(nx_join *join, nx_cx *cx, void *out, size_t out_size);
+/* Like nx_join_poll but without registering a waker (for callers outside a
+ * poll: between nx_run_once calls). */
+int nx_join_try(nx_join *join, void *out, size_t out_size);
+/* Gives up interest: the task keeps running; its output is discarded. The
+ * handle becomes empty. Empty/NULL handles are a no-op. */
+void nx_join_detach(nx_join *join);
+/* The id of the task a handle refers to (NX_TASK_ID_NONE if empty or freed). */
+nx_task_id nx_join_id(const nx_join *join);
+
+/* ------------------------------------------------------------------------ */
+/* Wakers                                                                   */
+/* ------------------------------------------------------------------------ */
+
+/* A waker is the task pointer itself. A waker from nx_cx_waker() is borrowed:
+ * valid only during the poll, never to be dropped. Clones own one reference
+ * (the task's storage stays until the task is complete AND every clone is
+ * gone) and must be consumed by nx_waker_wake() or nx_waker_drop().
+ * Clone, wake, wake_by_ref and drop may be called from ANY thread. On the
+ * executor's thread a wake is a plain flag check and a ring push (no atomic
+ * read-modify-write); from another thread it is one compare-and-swap plus a
+ * lock-free push onto the executor's inbox (and an eventfd write only if the
+ * executor is parked). Waking a completed task is a no-op. After the executor
+ * is shut down, waking is a no-op and dropping the last clone frees the slot
+ * (see nx_executor_destroy). */
+typedef struct nx_waker { nx_task *task; } nx_waker;
+
+/* Increments the refcount and writes the clone to `out`. NX_EINVAL: null
+ * arguments or empty waker. The count is 62 bits wide: it cannot overflow. */
+int nx_waker_clone(const nx_waker *w, nx_waker *out);
+/* Wakes and consumes the waker (`*w` becomes empty). Empty/NULL: no-op. */
+void nx_waker_wake(nx_waker *w);
+/* Wakes without consuming. Empty/NULL: no-op. */
+void nx_waker_wake_by_ref(const nx_waker *w);
+/* Releases the reference (`*w` becomes empty). Empty/NULL: no-op. */
+void nx_waker_drop(nx_waker *w);
+/* 1 if both wake the same task, else 0. */
+int nx_waker_will_wake(const nx_waker *a, const nx_waker *b);
+
+/* ------------------------------------------------------------------------ */
+/* Poll context                                                             */
+/* ------------------------------------------------------------------------ */
+
+/* The borrowed waker of the task being polled. */
+nx_waker nx_cx_waker(nx_cx *cx);
+/* Wakes the task being polled (it is polled again in a later cycle). The
+ * fast path of the executor: no atomic operation. */
+void nx_cx_wake(nx_cx *cx);
+/* Where to write the output before returning NX_READY (NULL if the future
+ * was spawned with output_size 0). */
+void *nx_cx_output(nx_cx *cx);
+/* The executor running this poll. */
+nx_executor *nx_cx_executor(nx_cx *cx);
+/* The id of the task being polled. */
+nx_task_id nx_cx_task_id(nx_cx *cx);
+
+/* ------------------------------------------------------------------------ */
+/* Executor                                                                 */
+/* ------------------------------------------------------------------------ */
+
+typedef enum nx_run_mode {
+  NX_RUN_PARKED = 0,  /* idle: sleep in epoll until a wake, timer or IO event */
+  NX_RUN_BUSY = 1     /* idle: spin; wakers from other threads never syscall */
+} nx_run_mode;
+
+typedef struct nx_executor_config {
+  uint32_t ready_capacity;    /* initial ready-queue slots (power of two). Default 1024.
+                                 The queue grows with the number of tasks at spawn
+                                 time, so a wake never fails. */
+  uint32_t tasks_per_cycle;   /* polls per nx_run_once at most. Default 64. */
+  const nx_allocator *allocator; /* nx_spawn storage. Default nx_allocator_malloc() */
+  const nx_slab_config *slab; /* if non-NULL, the executor owns a slab with this
+                                 config and nx_spawn_slab uses it. Default NULL */
+} nx_executor_config;
+
+/* Fills the defaults documented above. NX_EINVAL if cfg is NULL. */
+int nx_executor_config_init(nx_executor_config *cfg);
+/* Creates an executor owned by the calling thread. cfg NULL = defaults.
+ * NX_EINVAL: out NULL, tasks_per_cycle 0, ready_capacity 0 or > 2^30,
+ * allocator lacking alloc/free, bad slab config. NX_ENOMEM. Other: a negative
+ * errno from eventfd/epoll creation. */
+int nx_executor_create(const nx_executor_config *cfg, nx_executor **out);
+/* Stops the executor for good: every live task's future is dropped (drop_fn
+ * runs, join handles report NX_ECANCELED), every slot nobody else references
+ * is freed now. Afterwards spawn/run return NX_ESHUTDOWN and wakes are no-ops.
+ * Idempotent. NX_EINVAL for NULL, NX_EBUSY from inside a poll. */
+int nx_executor_shutdown(nx_executor *ex);
+/* Shutdown, then releases the executor. Slots still referenced by wakers held
+ * elsewhere (other threads, structures the user keeps) are NOT freed yet: the
+ * executor's memory (and its slab) stay allocated until the last such waker is
+ * dropped, on whatever thread that happens, which then frees them all. Such a
+ * late drop or wake never touches freed memory. The `ex` pointer must not be
+ * used after this call. NULL is a no-op. */
+void nx_executor_destroy(nx_executor *ex);
+
+/* Spawns a future. The `desc->size` bytes at `init` are copied into the
+ * task's storage (init NULL: zero-filled). The task is queued to run in the
+ * next cycle. `id_out` and `join_out` may be NULL (a NULL join_out detaches).
+ * NX_EINVAL: null ex/desc/desc->poll, output_size > 65535. NX_EALIGN.
+ * NX_ENOMEM. NX_ESHUTDOWN: executor shut down. NX_EPERM: wrong thread.
+ * On error nothing is allocated and *id_out / *join_out are left unset. */
+int nx_spawn(nx_executor *ex, const nx_future_desc *desc, const void *init,
+             nx_task_id *id_out, nx_join *join_out);
+/* Same, from the executor's slab. Also NX_EINVAL (no slab configured),
+ * NX_E2BIG (does not fit a slot), NX_ESLABFULL (bounded slab full). */
+int nx_spawn_slab(nx_executor *ex, const nx_future_desc *desc, const void *init,
+                  nx_task_id *id_out, nx_join *join_out);
+
+/* Two-phase spawn ("give me the storage, I construct in place"), and the slab
+ * claim API: nx_reserve takes everything that can fail (the storage, a task
+ * table entry, ready-queue room) so nx_reserve_commit cannot fail. */
+/* Flags for nx_reserve. */
+enum {
+  NX_RESERVE_SLAB = 1,      /* storage from the executor's slab (else the allocator) */
+  NX_RESERVE_JOINABLE = 2   /* room for a join handle (and desc->output_size bytes) */
+};
+typedef struct nx_reservation {
+  nx_task *task;   /* private */
+  void *state;     /* construct the future's state here (desc->size bytes, zeroed) */
+} nx_reservation;
+/* Reserves storage, an id-table entry and ready-queue room. Errors as for
+ * nx_spawn / nx_spawn_slab (NX_EINVAL also for unknown flags); on error `r`
+ * is emptied and nothing is held. Commit or abort before nx_executor_shutdown:
+ * shutdown frees pending reservations (without running drop_fn). */
+int nx_reserve(nx_executor *ex, unsigned flags, const nx_future_desc *desc,
+               nx_reservation *r);
+/* Turns a reservation into a queued task. Never fails for a reservation that
+ * nx_reserve filled; NX_EINVAL for NULL/empty ones, or a join_out for a
+ * reservation made without NX_RESERVE_JOINABLE (the reservation is kept). */
+int nx_reserve_commit(nx_reservation *r, nx_task_id *id_out, nx_join *join_out);
+/* Gives the reservation back (the storage is freed, no drop_fn runs). */
+void nx_reserve_abort(nx_reservation *r);
+
+/* Cancels a task: its future is dropped now (or, for the task being polled,
+ * right after its poll returns), a join handle reports NX_ECANCELED.
+ * NX_ESTALE: unknown or stale id (slot reused) — nothing happens.
+ * NX_EALREADY: the task already completed. NX_EINVAL: NULL ex. */
+int nx_cancel(nx_executor *ex, nx_task_id id);
+
+/* Runs one cycle: drains the cross-thread inbox, polls at most
+ * tasks_per_cycle ready tasks in FIFO order (tasks woken during the cycle go
+ * behind those already waiting, so none starves), fires due timers and polls
+ * IO readiness without blocking. Returns the number of polls made (>= 0).
+ * NX_EINVAL, NX_ESHUTDOWN, NX_EPERM, NX_EBUSY (called from inside a poll). */
+int nx_run_once(nx_executor *ex);
+/* Runs cycles until no live task is left. When nothing is ready it parks
+ * (NX_RUN_PARKED: sleeps until a wake, timer or IO event) or spins
+ * (NX_RUN_BUSY). Returns 0, or errors as nx_run_once. */
+int nx_run(nx_executor *ex, nx_run_mode mode);
+/* Spawns `desc` as the root task, runs until it completes (other tasks keep
+ * running meanwhile and stay alive afterwards), copies its output to `out`.
+ * Returns NX_OK, or the spawn/run errors, NX_ECANCELED if the root was
+ * cancelled. */
+int nx_block_on(nx_executor *ex, nx_run_mode mode, const nx_future_desc *desc,
+                const void *init, void *out, size_t out_size);
+
+/* Live tasks: spawned and not yet completed or cancelled. */
+size_t nx_executor_live_tasks(const nx_executor *ex);
+/* Task slots allocated: live tasks plus completed ones still referenced by
+ * wakers or join handles (zombies). */
+size_t nx_executor_allocated_tasks(const nx_executor *ex);
+/* The executor's slab, or NULL if none was configured. */
+nx_slab *nx_executor_slab(nx_executor *ex);
+/* Wakes a parked executor from any thread (a no-op if it is not parked). */
+void nx_executor_unpark(nx_executor *ex);
+
+/* ------------------------------------------------------------------------ */
+/* Resumable functions (protothread style)                                  */
+/* ------------------------------------------------------------------------ */
+/*
+ * Write a multi-step future as one function instead of numbering states by
+ * hand. The state struct must contain `NX_ASYNC_FIELDS;` (an int resume
+ * point, zero when spawned). Locals that live across a suspension point must
+ * be fields of the state struct (a C function's locals do not survive a
+ * return). Do not use `switch` across a suspension point.
+ *
+ *   typedef struct { NX_ASYNC_FIELDS; int i, rc, out; nx_join child; } my_fut;
+ *   static nx_poll my_poll(void *p, nx_cx *cx) {
+ *     my_fut *s = p;
+ *     NX_BEGIN(s);
+ *     for (s->i = 0; s->i < 3; s->i++) NX_YIELD(s, cx);
+ *     NX_AWAIT_JOIN(s, cx, &s->child, &s->out, sizeof s->out, s->rc);
+ *     NX_END(s);
+ *   }
+ */
+#define NX_ASYNC_FIELDS int nx_resume_
+#define NX_BEGIN(s) switch ((s)->nx_resume_) { case 0:
+/* Suspend until `cond` is true (re-evaluated at every poll; arrange a wake). */
+#define NX_AWAIT_UNTIL(s, cond)                         \
+  do { (s)->nx_resume_ = __LINE__; /* fallthrough */    \
+       case __LINE__: if (!(cond)) return NX_PENDING; } while (0)
+/* Suspend until `poll_expr` (an nx_poll / int expression) yields non-zero. */
+#define NX_AWAIT(s, poll_expr) NX_AWAIT_UNTIL(s, (poll_expr) != NX_PENDING)
+/* Give the other tasks a turn: wake self, suspend once. */
+#define NX_YIELD(s, cx)                                 \
+  do { (s)->nx_resume_ = __LINE__; nx_cx_wake(cx);      \
+       return NX_PENDING; case __LINE__:; } while (0)
+/* Await a join handle: stores nx_join_poll's final result (NX_READY or
+ * NX_ECANCELED / NX_EINVAL) in `rc_lvalue` (a field of the state struct) and
+ * copies the output to `out` on READY. */
+#define NX_AWAIT_JOIN(s, cx, join, out, out_size, rc_lvalue) \
+  NX_AWAIT_UNTIL(s, ((rc_lvalue) = nx_join_poll((join), (cx), (out), (out_size))) != NX_PENDING)
+#define NX_END(s) } (s)->nx_resume_ = -1; return NX_READY
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* NXRT_H */

@@ -1,0 +1,629 @@
+/* The executor: spawn, the run loop, cancel, shutdown.
+ *
+ * Read top to bottom: configuration, lifetime, the id table and ready ring,
+ * spawning, completing a task, the run loop, cancel.
+ *
+ * Lifetime. A task is freed on the executor thread, when its state word says
+ * DONE with no references and it is in neither queue. After shutdown some
+ * tasks may still be referenced by wakers held elsewhere ("orphans"); the
+ * executor's memory, its slab and its fds then stay allocated, and `holds`
+ * counts 1 (until nx_executor_destroy) plus one per orphan with references.
+ * The thread that drops an orphan's last reference frees it under `lock`
+ * (the only time an allocator is touched off the executor thread, and never
+ * concurrently), and whoever brings `holds` to zero frees everything.
+ */
+#define _GNU_SOURCE
+#include "executor.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+__attribute__((tls_model("initial-exec"))) static _Thread_local char nx_tls_marker;
+
+const void *nx__thread_marker(void) { return &nx_tls_marker; }
+
+#define NX_LIKELY(x) __builtin_expect(!!(x), 1)
+#define NX_UNLIKELY(x) __builtin_expect(!!(x), 0)
+
+/* ------------------------------------------------------------------------ */
+/* Configuration and creation                                               */
+/* ------------------------------------------------------------------------ */
+
+int nx_executor_config_init(nx_executor_config *cfg) {
+  if (cfg == NULL) return NX_EINVAL;
+  cfg->ready_capacity = 1024;
+  cfg->tasks_per_cycle = 64;
+  cfg->allocator = nx_allocator_malloc();
+  cfg->slab = NULL;
+  return NX_OK;
+}
+
+static uint32_t nx_pow2_at_least(uint32_t n) {
+  uint32_t p = 1;
+  while (p < n) p <<= 1;
+  return p;
+}
+
+int nx_executor_create(const nx_executor_config *cfg, nx_executor **out) {
+  nx_executor_config defaults;
+  if (out == NULL) return NX_EINVAL;
+  *out = NULL;
+  if (cfg == NULL) {
+    nx_executor_config_init(&defaults);
+    cfg = &defaults;
+  }
+  if (cfg->tasks_per_cycle == 0 || cfg->ready_capacity == 0 ||
+      cfg->ready_capacity > (1u << 30))
+    return NX_EINVAL;
+  const nx_allocator *alloc = cfg->allocator ? cfg->allocator : nx_allocator_malloc();
+  if (alloc->alloc == NULL || alloc->free == NULL) return NX_EINVAL;
+
+  nx_executor *ex = aligned_alloc(64, (sizeof *ex + 63) & ~(size_t)63);
+  if (ex == NULL) return NX_ENOMEM;
+  memset(ex, 0, sizeof *ex);
+  ex->epfd = ex->evfd = -1;
+  int rc = NX_ENOMEM;
+  uint32_t cap = nx_pow2_at_least(cfg->ready_capacity);
+  ex->ring = malloc(sizeof(nx_task *) * cap);
+  ex->table_cap = 64;
+  ex->table = malloc(sizeof(nx_table_entry) * ex->table_cap);
+  if (ex->ring == NULL || ex->table == NULL) goto fail;
+  ex->ring_mask = cap - 1;
+  ex->table_free = NX_TABLE_NONE;
+  ex->tasks_per_cycle = cfg->tasks_per_cycle;
+  ex->alloc = alloc;
+  if (cfg->slab != NULL && (rc = nx_slab_create(cfg->slab, &ex->slab)) < 0) goto fail;
+
+  ex->epfd = epoll_create1(EPOLL_CLOEXEC);
+  ex->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (ex->epfd < 0 || ex->evfd < 0) {
+    rc = -errno;
+    goto fail;
+  }
+  /* Edge-triggered and never read: every write is a new edge, so the
+   * executor saves the read() syscall on each wake-up. */
+  struct epoll_event ev = {.events = EPOLLIN | EPOLLET, .data.ptr = NULL};
+  if (epoll_ctl(ex->epfd, EPOLL_CTL_ADD, ex->evfd, &ev) < 0) {
+    rc = -errno;
+    goto fail;
+  }
+  nx__inbox_init(&ex->inbox);
+  pthread_mutex_init(&ex->lock, NULL);
+  ex->holds = 1;
+  atomic_init(&ex->owner, nx__thread_marker());
+  *out = ex;
+  return NX_OK;
+
+fail:
+  if (ex->epfd >= 0) close(ex->epfd);
+  if (ex->evfd >= 0) close(ex->evfd);
+  nx_slab_destroy(ex->slab);
+  free(ex->ring);
+  free(ex->table);
+  free(ex);
+  return rc;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Id table and ready ring                                                  */
+/* ------------------------------------------------------------------------ */
+
+#define NX_ENTRY_FREE_TAG ((uintptr_t)1)
+
+static inline bool nx_entry_in_use(const nx_table_entry *e) {
+  return ((uintptr_t)e->task & NX_ENTRY_FREE_TAG) == 0 && e->task != NULL;
+}
+
+static inline nx_task_id nx_make_id(uint32_t gen, uint32_t slot) {
+  return ((uint64_t)gen << 32) | slot;
+}
+
+/* Grows the table and/or ring so one more task fits. Slow path of reserve. */
+static int nx_make_room_slow(nx_executor *ex) {
+  if (ex->table_free == NX_TABLE_NONE && ex->table_hwm == ex->table_cap) {
+    if (ex->table_cap >= UINT32_MAX / 2) return NX_ENOMEM;
+    uint32_t cap = ex->table_cap * 2;
+    nx_table_entry *t = realloc(ex->table, sizeof *t * cap);
+    if (t == NULL) return NX_ENOMEM;
+    ex->table = t;
+    ex->table_cap = cap;
+  }
+  uint32_t ring_cap = ex->ring_mask + 1;
+  if (ex->table_used + 1 > ring_cap) {
+    uint32_t cap = ring_cap * 2;
+    nx_task **ring = malloc(sizeof *ring * cap);
+    if (ring == NULL) return NX_ENOMEM;
+    uint32_t n = ex->ring_tail - ex->ring_head;
+    for (uint32_t i = 0; i < n; i++) ring[i] = ex->ring[(ex->ring_head + i) & ex->ring_mask];
+    free(ex->ring);
+    ex->ring = ring;
+    ex->ring_head = 0;
+    ex->ring_tail = n;
+    ex->ring_mask = cap - 1;
+  }
+  return NX_OK;
+}
+
+static inline int nx_make_room(nx_executor *ex) {
+  if (NX_LIKELY((ex->table_free != NX_TABLE_NONE || ex->table_hwm < ex->table_cap) &&
+                ex->table_used < ex->ring_mask + 1))
+    return NX_OK;
+  return nx_make_room_slow(ex);
+}
+
+static inline uint32_t nx_table_take(nx_executor *ex, nx_task *t, uint32_t size) {
+  uint32_t slot = ex->table_free;
+  nx_table_entry *e;
+  if (slot != NX_TABLE_NONE) {
+    e = &ex->table[slot];
+    ex->table_free = (uint32_t)((uintptr_t)e->task >> 1);
+  } else {
+    slot = ex->table_hwm++;
+    e = &ex->table[slot];
+    e->gen = 1;
+  }
+  e->task = t;
+  e->size = size;
+  ex->table_used++;
+  return slot;
+}
+
+static inline size_t nx_table_release(nx_executor *ex, uint32_t slot) {
+  nx_table_entry *e = &ex->table[slot];
+  size_t size = e->size;
+  e->gen = e->gen + 1 == 0 ? 1 : e->gen + 1;
+  e->task = (nx_task *)(((uintptr_t)ex->table_free << 1) | NX_ENTRY_FREE_TAG);
+  ex->table_free = slot;
+  ex->table_used--;
+  return size;
+}
+
+/* Frees a task's storage (executor thread, or under `lock` after shutdown). */
+void nx__task_free(nx_executor *ex, nx_task *t) {
+  size_t size = nx_table_release(ex, t->slot);
+  t->free_fn(t->free_ctx, t, size, nx__task_align(t));
+}
+
+/* ------------------------------------------------------------------------ */
+/* Spawning                                                                 */
+/* ------------------------------------------------------------------------ */
+
+/* `queued` value of a reserved, not yet committed task: not in the ring,
+ * not live, its state possibly half-built (shutdown frees it undropped). */
+#define NX_Q_RESERVED 2
+
+static void nx_slab_free_task(void *ctx, void *ptr, size_t size, size_t align) {
+  (void)size;
+  (void)align;
+  nx_slab_free((nx_slab *)ctx, ptr);
+}
+
+static inline size_t nx_round16(size_t n) { return (n + 15) & ~(size_t)15; }
+
+static int nx_reserve_generic(nx_executor *ex, unsigned flags, const nx_future_desc *desc,
+                              nx_reservation *r) {
+  if (r == NULL) return NX_EINVAL;
+  r->task = NULL;
+  r->state = NULL;
+  if (ex == NULL || desc == NULL || desc->poll == NULL ||
+      (flags & ~(unsigned)(NX_RESERVE_SLAB | NX_RESERVE_JOINABLE)) != 0 ||
+      desc->output_size > 65535 || desc->size > ((size_t)1 << 40))
+    return NX_EINVAL;
+  if (NX_UNLIKELY(ex->shutting_down || ex->shut)) return NX_ESHUTDOWN;
+  if (NX_UNLIKELY(!nx__on_owner(ex))) return NX_EPERM;
+  size_t align = desc->align ? desc->align : 16;
+  if ((align & (align - 1)) != 0 || align > NX_TASK_MAX_ALIGN) return NX_EALIGN;
+  if (align < 16) align = 16;
+
+  size_t size = NX_TASK_HEADER_SIZE + nx_round16(desc->size);
+  size_t join_off = 0;
+  if (flags & NX_RESERVE_JOINABLE) {
+    join_off = size;
+    size += sizeof(nx_join_block) + nx_round16(desc->output_size);
+    if (join_off / 16 > UINT16_MAX) return NX_E2BIG;
+  }
+  if (size > UINT32_MAX) return NX_E2BIG;
+  int rc = nx_make_room(ex);
+  if (rc < 0) return rc;
+
+  void *mem;
+  nx_task *t;
+  if (flags & NX_RESERVE_SLAB) {
+    if (ex->slab == NULL) return NX_EINVAL;
+    if (size > nx_slab_slot_size(ex->slab)) return NX_E2BIG;
+    mem = nx_slab_alloc(ex->slab);
+    if (mem == NULL) return NX_ESLABFULL;
+    t = mem;
+    t->free_fn = nx_slab_free_task;
+    t->free_ctx = ex->slab;
+  } else {
+    mem = ex->alloc->alloc(ex->alloc->ctx, size, align);
+    if (mem == NULL) return NX_ENOMEM;
+    t = mem;
+    t->free_fn = ex->alloc->free;
+    t->free_ctx = ex->alloc->ctx;
+  }
+  t->poll = desc->poll;
+  t->drop = desc->drop;
+  atomic_init(&t->state, NX_ST_REF);
+  atomic_init(&t->cross_next, NULL);
+  t->ex = ex;
+  t->slot = nx_table_take(ex, t, (uint32_t)size);
+  t->join_off16 = (uint16_t)(join_off / 16);
+  t->queued = 0;
+  t->flags = (uint8_t)(((unsigned)__builtin_ctzl(align) - 3) << NX_TF_ALIGN_SHIFT);
+  if (join_off) {
+    t->flags |= NX_TF_JOINABLE;
+    nx_join_block *jb = nx__task_join(t);
+    jb->waiter.task = NULL;
+    jb->output_size = (uint32_t)desc->output_size;
+  }
+  r->task = t;
+  r->state = nx__task_state(t);
+  return NX_OK;
+}
+
+int nx_reserve(nx_executor *ex, unsigned flags, const nx_future_desc *desc, nx_reservation *r) {
+  int rc = nx_reserve_generic(ex, flags, desc, r);
+  if (rc == NX_OK) {
+    memset(r->state, 0, desc->size);
+    r->task->queued = NX_Q_RESERVED;
+  }
+  return rc;
+}
+
+static inline void nx_commit(nx_executor *ex, nx_task *t, nx_task_id *id_out, nx_join *join_out) {
+  if (id_out) *id_out = nx_make_id(ex->table[t->slot].gen, t->slot);
+  if (join_out) {
+    atomic_store_explicit(&t->state, 2 * NX_ST_REF, memory_order_relaxed);
+    join_out->task = t;
+  }
+  t->queued = 1;
+  nx__ring_push(ex, t);
+}
+
+int nx_reserve_commit(nx_reservation *r, nx_task_id *id_out, nx_join *join_out) {
+  if (r == NULL || r->task == NULL) return NX_EINVAL;
+  nx_task *t = r->task;
+  if (join_out && !(t->flags & NX_TF_JOINABLE)) return NX_EINVAL;
+  t->ex->live++;
+  nx_commit(t->ex, t, id_out, join_out);
+  r->task = NULL;
+  r->state = NULL;
+  return NX_OK;
+}
+
+void nx_reserve_abort(nx_reservation *r) {
+  if (r == NULL || r->task == NULL) return;
+  nx_task *t = r->task;
+  nx__task_free(t->ex, t);
+  r->task = NULL;
+  r->state = NULL;
+}
+
+static inline int nx_spawn_with(nx_executor *ex, unsigned flags, const nx_future_desc *desc,
+                                const void *init, nx_task_id *id_out, nx_join *join_out) {
+  nx_reservation r;
+  if (join_out) flags |= NX_RESERVE_JOINABLE;
+  int rc = nx_reserve_generic(ex, flags, desc, &r);
+  if (NX_UNLIKELY(rc < 0)) return rc;
+  if (init != NULL)
+    memcpy(r.state, init, desc->size);
+  else
+    memset(r.state, 0, desc->size);
+  ex->live++;
+  nx_commit(ex, r.task, id_out, join_out);
+  return NX_OK;
+}
+
+int nx_spawn(nx_executor *ex, const nx_future_desc *desc, const void *init, nx_task_id *id_out,
+             nx_join *join_out) {
+  return nx_spawn_with(ex, 0, desc, init, id_out, join_out);
+}
+
+int nx_spawn_slab(nx_executor *ex, const nx_future_desc *desc, const void *init,
+                  nx_task_id *id_out, nx_join *join_out) {
+  return nx_spawn_with(ex, NX_RESERVE_SLAB, desc, init, id_out, join_out);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Completing a task                                                        */
+/* ------------------------------------------------------------------------ */
+
+/* Drops the future, tells the joiner, gives up the executor's reference.
+ * DONE is set in `flags` first, so a wake from inside drop_fn (including the
+ * task waking itself) is a no-op rather than a dangling ring entry. */
+static void nx_task_complete(nx_executor *ex, nx_task *t, bool cancelled) {
+  t->flags |= NX_TF_DONE | (cancelled ? NX_TF_CANCELLED : NX_TF_OUTPUT_SET);
+  ex->live--;
+  if (t->drop) t->drop(nx__task_state(t));
+  if (t->flags & NX_TF_JOINABLE) nx_waker_wake(&nx__task_join(t)->waiter);
+  /* Sole owner and not queued: nobody else can see the task, free it
+   * without an atomic read-modify-write. */
+  uint64_t s = atomic_load_explicit(&t->state, memory_order_acquire);
+  if (NX_LIKELY(s == NX_ST_REF && !t->queued)) {
+    nx__task_free(ex, t);
+    return;
+  }
+  s = atomic_fetch_add_explicit(&t->state, NX_ST_DONE - NX_ST_REF, memory_order_acq_rel) +
+      (NX_ST_DONE - NX_ST_REF);
+  if (s == NX_ST_DONE && !t->queued) nx__task_free(ex, t);
+}
+
+/* A completed task came out of the ring or the inbox: free it if that was
+ * the last thing keeping it. */
+static inline void nx_task_reap(nx_executor *ex, nx_task *t) {
+  if (!t->queued && atomic_load_explicit(&t->state, memory_order_acquire) == NX_ST_DONE)
+    nx__task_free(ex, t);
+}
+
+/* ------------------------------------------------------------------------ */
+/* The run loop                                                             */
+/* ------------------------------------------------------------------------ */
+
+static void nx_drain_inbox(nx_executor *ex) {
+  nx_task *t;
+  while ((t = nx__inbox_pop(&ex->inbox)) != NULL) {
+    uint64_t s = atomic_fetch_and_explicit(&t->state, ~NX_ST_INBOX, memory_order_acq_rel) &
+                 ~NX_ST_INBOX;
+    if (s & NX_ST_DONE) {
+      if (s == NX_ST_DONE && !t->queued) nx__task_free(ex, t);
+    } else if (!t->queued) {
+      t->queued = 1;
+      nx__ring_push(ex, t);
+    }
+  }
+}
+
+int nx__poll_events(nx_executor *ex, int64_t deadline_ns); /* park.c */
+void nx__park(nx_executor *ex);                              /* park.c */
+
+static inline int nx_check_runnable(nx_executor *ex) {
+  if (ex == NULL) return NX_EINVAL;
+  if (NX_UNLIKELY(ex->shut || ex->shutting_down)) return NX_ESHUTDOWN;
+  if (NX_UNLIKELY(!nx__on_owner(ex))) return NX_EPERM;
+  if (NX_UNLIKELY(ex->current != NULL)) return NX_EBUSY;
+  return NX_OK;
+}
+
+/* How often a cycle polls epoll without blocking while IO is registered. */
+#define NX_EVENT_INTERVAL 61
+
+static int nx_run_cycle(nx_executor *ex) {
+  if (nx__inbox_peek(&ex->inbox)) nx_drain_inbox(ex);
+  uint32_t n = ex->ring_tail - ex->ring_head;
+  if (n > ex->tasks_per_cycle) n = ex->tasks_per_cycle;
+  for (uint32_t i = 0; i < n; i++) {
+    nx_task *t = ex->ring[ex->ring_head++ & ex->ring_mask];
+    t->queued = 0;
+    if (NX_UNLIKELY(t->flags & NX_TF_DONE)) {
+      nx_task_reap(ex, t);
+      continue;
+    }
+    ex->current = t;
+    ex->cx.task = t;
+    nx_poll r = t->poll(nx__task_state(t), &ex->cx);
+    ex->current = NULL;
+    if (r != NX_PENDING)
+      nx_task_complete(ex, t, false);
+    else if (NX_UNLIKELY(t->flags & NX_TF_CANCEL_PENDING))
+      nx_task_complete(ex, t, true);
+  }
+  if (ex->services != NULL) {
+    for (nx_service *s = ex->services; s != NULL; s = s->next) s->poll(s, ex);
+  }
+  if (ex->epoll_sources != 0 && ++ex->cycle >= NX_EVENT_INTERVAL) {
+    ex->cycle = 0;
+    nx__poll_events(ex, 0);
+  }
+  return (int)n;
+}
+
+int nx_run_once(nx_executor *ex) {
+  int rc = nx_check_runnable(ex);
+  if (rc < 0) return rc;
+  ex->cx.ex = ex;
+  return nx_run_cycle(ex);
+}
+
+static inline bool nx_idle(nx_executor *ex) {
+  return ex->ring_head == ex->ring_tail && !nx__inbox_peek(&ex->inbox);
+}
+
+/* Nothing is ready: sleep (parked) or look again (busy). */
+static void nx_wait_for_work(nx_executor *ex, nx_run_mode mode) {
+  if (mode == NX_RUN_PARKED) {
+    nx__park(ex);
+  } else if (ex->epoll_sources != 0) {
+    nx__poll_events(ex, 0);
+  } else {
+    __builtin_ia32_pause();
+  }
+}
+
+int nx_run(nx_executor *ex, nx_run_mode mode) {
+  int rc = nx_check_runnable(ex);
+  if (rc < 0) return rc;
+  if (mode != NX_RUN_PARKED && mode != NX_RUN_BUSY) return NX_EINVAL;
+  ex->cx.ex = ex;
+  while (ex->live != 0) {
+    nx_run_cycle(ex);
+    if (ex->live != 0 && nx_idle(ex)) nx_wait_for_work(ex, mode);
+  }
+  return NX_OK;
+}
+
+int nx_block_on(nx_executor *ex, nx_run_mode mode, const nx_future_desc *desc, const void *init,
+                void *out, size_t out_size) {
+  int rc = nx_check_runnable(ex);
+  if (rc < 0) return rc;
+  if (mode != NX_RUN_PARKED && mode != NX_RUN_BUSY) return NX_EINVAL;
+  nx_join root;
+  rc = nx_spawn(ex, desc, init, NULL, &root);
+  if (rc < 0) return rc;
+  ex->cx.ex = ex;
+  for (;;) {
+    rc = nx_join_try(&root, out, out_size);
+    if (rc != NX_PENDING) return rc == NX_READY ? NX_OK : rc;
+    nx_run_cycle(ex);
+    if (nx_idle(ex)) {
+      rc = nx_join_try(&root, out, out_size);
+      if (rc != NX_PENDING) return rc == NX_READY ? NX_OK : rc;
+      nx_wait_for_work(ex, mode);
+    }
+  }
+}
+
+/* ------------------------------------------------------------------------ */
+/* Cancel and queries                                                       */
+/* ------------------------------------------------------------------------ */
+
+int nx_cancel(nx_executor *ex, nx_task_id id) {
+  if (ex == NULL) return NX_EINVAL;
+  if (ex->shut) return NX_ESHUTDOWN;
+  if (!nx__on_owner(ex)) return NX_EPERM;
+  uint32_t slot = (uint32_t)id, gen = (uint32_t)(id >> 32);
+  if (slot >= ex->table_hwm) return NX_ESTALE;
+  nx_table_entry *e = &ex->table[slot];
+  if (!nx_entry_in_use(e) || e->gen != gen) return NX_ESTALE;
+  nx_task *t = e->task;
+  if (t->flags & NX_TF_DONE) return NX_EALREADY;
+  if (t == ex->current) {
+    t->flags |= NX_TF_CANCEL_PENDING;
+    return NX_OK;
+  }
+  nx_task_complete(ex, t, true);
+  return NX_OK;
+}
+
+size_t nx_executor_live_tasks(const nx_executor *ex) { return ex ? ex->live : 0; }
+size_t nx_executor_allocated_tasks(const nx_executor *ex) { return ex ? ex->table_used : 0; }
+nx_slab *nx_executor_slab(nx_executor *ex) { return ex ? ex->slab : NULL; }
+
+void nx__executor_add_service(nx_executor *ex, nx_service *s) {
+  s->next = ex->services;
+  ex->services = s;
+}
+
+void nx__executor_remove_service(nx_executor *ex, nx_service *s) {
+  for (nx_service **p = &ex->services; *p != NULL; p = &(*p)->next) {
+    if (*p == s) {
+      *p = s->next;
+      return;
+    }
+  }
+}
+
+/* ------------------------------------------------------------------------ */
+/* Shutdown and destroy                                                     */
+/* ------------------------------------------------------------------------ */
+
+/* Frees what is left once no thread can reach the executor any more. */
+static void nx_final_release(nx_executor *ex) {
+  for (uint32_t i = 0; i < ex->table_hwm; i++) {
+    nx_table_entry *e = &ex->table[i];
+    if (nx_entry_in_use(e)) nx__task_free(ex, e->task);
+  }
+  nx_slab_destroy(ex->slab);
+  close(ex->epfd);
+  close(ex->evfd);
+  pthread_mutex_destroy(&ex->lock);
+  free(ex->ring);
+  free(ex->table);
+  free(ex);
+}
+
+int nx_executor_shutdown(nx_executor *ex) {
+  if (ex == NULL) return NX_EINVAL;
+  if (ex->shut) return NX_OK;
+  if (!nx__on_owner(ex)) return NX_EPERM;
+  if (ex->current != NULL || ex->shutting_down) return NX_EBUSY;
+  ex->shutting_down = true;
+
+  /* 1. Services let go of the wakers they hold; every live future is
+   *    dropped. Wakes meanwhile go to the ring, which is discarded below. */
+  for (nx_service *s = ex->services; s != NULL; s = s->next)
+    if (s->shutdown) s->shutdown(s, ex);
+  for (uint32_t i = 0; i < ex->table_hwm; i++) {
+    nx_table_entry *e = &ex->table[i];
+    if (!nx_entry_in_use(e)) continue;
+    nx_task *t = e->task;
+    if (t->queued == NX_Q_RESERVED)
+      nx__task_free(ex, t);
+    else if (!(t->flags & NX_TF_DONE))
+      nx_task_complete(ex, t, true);
+  }
+
+  /* 2. From here every waker operation takes the cross-thread path, which
+   *    sees `dead` under the lock. */
+  pthread_mutex_lock(&ex->lock);
+  ex->dead = true;
+  atomic_store_explicit(&ex->owner, NULL, memory_order_relaxed);
+  nx_task *t;
+  while ((t = nx__inbox_pop(&ex->inbox)) != NULL)
+    atomic_fetch_and_explicit(&t->state, ~NX_ST_INBOX, memory_order_acq_rel);
+  while (ex->ring_head != ex->ring_tail) ex->ring[ex->ring_head++ & ex->ring_mask]->queued = 0;
+
+  /* 3. Free what nobody references; count orphans that wakers still hold.
+   *    A task still flagged INBOX may be the inbox's tail, which a producer
+   *    might yet link to: it is freed only in nx_final_release. */
+  for (uint32_t i = 0; i < ex->table_hwm; i++) {
+    nx_table_entry *e = &ex->table[i];
+    if (!nx_entry_in_use(e)) continue;
+    uint64_t s = atomic_load_explicit(&e->task->state, memory_order_acquire);
+    if (s == NX_ST_DONE)
+      nx__task_free(ex, e->task);
+    else if (NX_ST_REFS(s) != 0)
+      ex->holds++;
+  }
+  ex->shut = true;
+  ex->shutting_down = false;
+  pthread_mutex_unlock(&ex->lock);
+  return NX_OK;
+}
+
+void nx_executor_destroy(nx_executor *ex) {
+  if (ex == NULL) return;
+  if (!ex->shut && nx_executor_shutdown(ex) < 0) {
+    /* Called from inside a poll or from the wrong thread: refusing is the
+     * only safe answer; the executor stays usable. */
+    return;
+  }
+  pthread_mutex_lock(&ex->lock);
+  bool last = --ex->holds == 0;
+  pthread_mutex_unlock(&ex->lock);
+  if (last) nx_final_release(ex);
+}
+
+/* A waker's last reference to a DONE task is dropped off the executor
+ * thread (or after shutdown). Runs with the only reference, so the refcount
+ * cannot change under us; INBOX can (the executor drains concurrently). */
+void nx__ref_drop_slow(nx_task *t, uint64_t s) {
+  nx_executor *ex = t->ex;
+  pthread_mutex_lock(&ex->lock);
+  if (!ex->dead) {
+    /* Hand the slot back to the executor thread through the inbox: only
+     * that thread frees into a (single-threaded) allocator. */
+    bool push;
+    uint64_t n;
+    do {
+      push = !(s & NX_ST_INBOX);
+      n = (s - NX_ST_REF) | NX_ST_INBOX;
+    } while (!atomic_compare_exchange_weak_explicit(&t->state, &s, n, memory_order_acq_rel,
+                                                    memory_order_relaxed));
+    if (push) {
+      nx__inbox_push(&ex->inbox, t);
+      if (atomic_load_explicit(&ex->inbox.parked, memory_order_seq_cst)) nx__unpark(ex);
+    }
+    pthread_mutex_unlock(&ex->lock);
+    return;
+  }
+  s = atomic_fetch_sub_explicit(&t->state, NX_ST_REF, memory_order_acq_rel) - NX_ST_REF;
+  if (!(s & NX_ST_INBOX)) nx__task_free(ex, t);
+  bool last = --ex->holds == 0;
+  pthread_mutex_unlock(&ex->lock);
+  if (last) nx_final_release(ex);
+}

@@ -1,0 +1,105 @@
+/* The executor's internal state, shared by the runtime's source files.
+ * Not a public header: services (timers, IO, channels) use it to plug into
+ * the run loop; applications use nxrt.h only. */
+#ifndef NXRT_EXECUTOR_H
+#define NXRT_EXECUTOR_H
+
+#include "inbox.h"
+#include "task.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+
+/* One id-table entry. While free, `task` holds the next free index. */
+typedef struct nx_table_entry {
+  nx_task *task;
+  uint32_t gen;    /* generation of the task in this slot (never 0) */
+  uint32_t size;   /* allocation size, for sized free */
+} nx_table_entry;
+#define NX_TABLE_NONE UINT32_MAX
+
+/* A service plugged into the run loop (timers, IO). All callbacks run on the
+ * executor thread. */
+typedef struct nx_service {
+  /* Once per cycle, after the polls: fire what is due (may wake tasks). */
+  void (*poll)(struct nx_service *s, nx_executor *ex);
+  /* Absolute CLOCK_MONOTONIC deadline in ns of the next event, or -1. */
+  int64_t (*next_deadline_ns)(struct nx_service *s);
+  /* At shutdown, before task futures are dropped: release wakers held. */
+  void (*shutdown)(struct nx_service *s, nx_executor *ex);
+  struct nx_service *next;
+} nx_service;
+
+/* Something registered in the executor's epoll set: epoll_event.data.ptr
+ * points at one of these (NULL data is the executor's own eventfd). */
+typedef struct nx_epoll_source {
+  void (*ready)(struct nx_epoll_source *src, uint32_t events);
+} nx_epoll_source;
+
+struct nx_cx {
+  nx_executor *ex;
+  nx_task *task;
+};
+
+struct nx_executor {
+  /* --- hot, executor thread only --- */
+  nx_task **ring;            /* ready ring, FIFO */
+  uint32_t ring_head, ring_tail, ring_mask;
+  uint32_t tasks_per_cycle;
+  nx_table_entry *table;
+  uint32_t table_cap, table_hwm, table_free, table_used;
+  size_t live;
+  nx_cx cx;                  /* reused for every poll */
+  nx_task *current;          /* task being polled, or NULL */
+  _Atomic(const void *) owner; /* owning thread's marker; NULL once shut down */
+  const nx_allocator *alloc;
+  nx_slab *slab;             /* owned, may be NULL */
+  nx_service *services;
+  uint32_t epoll_sources;    /* IO registrations: poll epoll every N cycles */
+  uint32_t cycle;
+  bool in_run;
+  bool shutting_down;        /* futures are being dropped: spawn refused */
+  bool shut;                 /* shutdown finished */
+
+  /* --- cross-thread --- */
+  nx_inbox inbox;
+  int epfd, evfd;
+
+  /* --- lifetime after shutdown (see executor.c: "Lifetime") --- */
+  pthread_mutex_t lock;
+  bool dead;                 /* under lock: shutdown passed the point of no return */
+  size_t holds;              /* under lock: 1 until destroy + orphans with refs */
+};
+
+/* The calling thread's identity (address of a thread-local byte). */
+const void *nx__thread_marker(void);
+
+static inline bool nx__on_owner(const nx_executor *ex) {
+  return atomic_load_explicit(&ex->owner, memory_order_relaxed) == nx__thread_marker();
+}
+
+/* Ready ring push: never overflows, because the ring holds at least as many
+ * slots as there are tasks (grown in nx_reserve) and a task is in it at most
+ * once (`queued`). */
+static inline void nx__ring_push(nx_executor *ex, nx_task *t) {
+  ex->ring[ex->ring_tail++ & ex->ring_mask] = t;
+}
+
+/* Executor-thread wake: the fast path. */
+static inline void nx__wake_local(nx_executor *ex, nx_task *t) {
+  if (t->queued | (t->flags & NX_TF_DONE)) return;
+  t->queued = 1;
+  nx__ring_push(ex, t);
+}
+
+void nx__wake_remote(nx_task *t);
+void nx__task_free(nx_executor *ex, nx_task *t);
+void nx__ref_drop(nx_task *t);
+void nx__ref_drop_slow(nx_task *t, uint64_t old);
+void nx__unpark(nx_executor *ex);
+
+void nx__executor_add_service(nx_executor *ex, nx_service *s);
+void nx__executor_remove_service(nx_executor *ex, nx_service *s);
+int64_t nx__now_ns(void);
+
+#endif /* NXRT_EXECUTOR_H */

@@ -1,0 +1,86 @@
+/* Wakers: the task pointer plus a reference count in the task's state word.
+ *
+ * On the executor's own thread a wake is nx__wake_local (executor.h): a plain
+ * flag test and a ring push. From any other thread it is nx__wake_remote:
+ * one CAS that sets INBOX (so the task is linked at most once, and never
+ * after it completed), the inbox push, and an unpark only if the executor
+ * said it is going to sleep. Cache lines a remote wake touches: the task's
+ * header (CAS + link), the inbox tail line (exchange + `parked` read), and the
+ * previous tail's header (one store). The executor then reads them back: the
+ * minimum for an intrusive queue.
+ */
+#include "executor.h"
+
+void nx__wake_remote(nx_task *t) {
+  uint64_t s = atomic_load_explicit(&t->state, memory_order_relaxed);
+  do {
+    if (s & (NX_ST_DONE | NX_ST_INBOX)) return; /* done, or already on its way */
+  } while (!atomic_compare_exchange_weak_explicit(&t->state, &s, s | NX_ST_INBOX,
+                                                  memory_order_acq_rel, memory_order_relaxed));
+  nx_executor *ex = t->ex;
+  nx__inbox_push(&ex->inbox, t);
+  /* seq_cst: ordered after the push's exchange (see park.c). */
+  if (atomic_load_explicit(&ex->inbox.parked, memory_order_seq_cst)) nx__unpark(ex);
+}
+
+static inline void nx_wake_by_ptr(nx_task *t) {
+  nx_executor *ex = t->ex;
+  if (nx__on_owner(ex))
+    nx__wake_local(ex, t);
+  else
+    nx__wake_remote(t);
+}
+
+void nx__ref_drop(nx_task *t) {
+  nx_executor *ex = t->ex;
+  if (nx__on_owner(ex)) {
+    uint64_t s =
+        atomic_fetch_sub_explicit(&t->state, NX_ST_REF, memory_order_acq_rel) - NX_ST_REF;
+    if (s == NX_ST_DONE && !t->queued) nx__task_free(ex, t);
+    return;
+  }
+  uint64_t s = atomic_load_explicit(&t->state, memory_order_relaxed);
+  for (;;) {
+    if ((s & NX_ST_DONE) && NX_ST_REFS(s) == 1) {
+      nx__ref_drop_slow(t, s);
+      return;
+    }
+    if (atomic_compare_exchange_weak_explicit(&t->state, &s, s - NX_ST_REF, memory_order_release,
+                                              memory_order_relaxed))
+      return;
+  }
+}
+
+int nx_waker_clone(const nx_waker *w, nx_waker *out) {
+  if (w == NULL || out == NULL || w->task == NULL) return NX_EINVAL;
+  /* Relaxed: the caller already holds a reference, so the task cannot go
+   * away, and the count orders nothing else. */
+  atomic_fetch_add_explicit(&w->task->state, NX_ST_REF, memory_order_relaxed);
+  out->task = w->task;
+  return NX_OK;
+}
+
+void nx_waker_wake_by_ref(const nx_waker *w) {
+  if (w == NULL || w->task == NULL) return;
+  nx_wake_by_ptr(w->task);
+}
+
+void nx_waker_wake(nx_waker *w) {
+  if (w == NULL || w->task == NULL) return;
+  nx_task *t = w->task;
+  w->task = NULL;
+  nx_wake_by_ptr(t);
+  nx__ref_drop(t);
+}
+
+void nx_waker_drop(nx_waker *w) {
+  if (w == NULL || w->task == NULL) return;
+  nx_task *t = w->task;
+  w->task = NULL;
+  nx__ref_drop(t);
+}
+
+int nx_waker_will_wake(const nx_waker *a, const nx_waker *b) {
+  return a != NULL && b != NULL && a->task == b->task;
+}
+
