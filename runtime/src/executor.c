@@ -14,6 +14,7 @@
  */
 #define _GNU_SOURCE
 #include "executor.h"
+#include "slab.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -181,11 +182,23 @@ static inline size_t nx_table_release(nx_executor *ex, uint32_t slot) {
   return size;
 }
 
-/* Frees a task's storage (executor thread, or under `lock` after shutdown). */
-void nx__task_free(nx_executor *ex, nx_task *t) {
-  size_t size = nx_table_release(ex, t->slot);
-  t->free_fn(t->free_ctx, t, size, nx__task_align(t));
+static void nx_slab_free_task(void *ctx, void *ptr, size_t size, size_t align) {
+  (void)size;
+  (void)align;
+  nx_slab_free_inline((nx_slab *)ctx, ptr);
 }
+
+/* Frees a task's storage (executor thread, or under `lock` after shutdown).
+ * The executor's own slab is freed inline: no indirect call on the hot path. */
+static inline void nx_task_free_inline(nx_executor *ex, nx_task *t) {
+  size_t size = nx_table_release(ex, t->slot);
+  if (t->free_fn == nx_slab_free_task)
+    nx_slab_free_inline((nx_slab *)t->free_ctx, t);
+  else
+    t->free_fn(t->free_ctx, t, size, nx__task_align(t));
+}
+
+void nx__task_free(nx_executor *ex, nx_task *t) { nx_task_free_inline(ex, t); }
 
 /* ------------------------------------------------------------------------ */
 /* Spawning                                                                 */
@@ -195,15 +208,9 @@ void nx__task_free(nx_executor *ex, nx_task *t) {
  * not live, its state possibly half-built (shutdown frees it undropped). */
 #define NX_Q_RESERVED 2
 
-static void nx_slab_free_task(void *ctx, void *ptr, size_t size, size_t align) {
-  (void)size;
-  (void)align;
-  nx_slab_free((nx_slab *)ctx, ptr);
-}
-
 static inline size_t nx_round16(size_t n) { return (n + 15) & ~(size_t)15; }
 
-static int nx_reserve_generic(nx_executor *ex, unsigned flags, const nx_future_desc *desc,
+static inline __attribute__((always_inline)) int nx_reserve_generic(nx_executor *ex, unsigned flags, const nx_future_desc *desc,
                               nx_reservation *r) {
   if (r == NULL) return NX_EINVAL;
   r->task = NULL;
@@ -233,8 +240,8 @@ static int nx_reserve_generic(nx_executor *ex, unsigned flags, const nx_future_d
   nx_task *t;
   if (flags & NX_RESERVE_SLAB) {
     if (ex->slab == NULL) return NX_EINVAL;
-    if (size > nx_slab_slot_size(ex->slab)) return NX_E2BIG;
-    mem = nx_slab_alloc(ex->slab);
+    if (size > ex->slab->slot_size) return NX_E2BIG;
+    mem = nx_slab_alloc_inline(ex->slab);
     if (mem == NULL) return NX_ESLABFULL;
     t = mem;
     t->free_fn = nx_slab_free_task;
@@ -304,16 +311,18 @@ void nx_reserve_abort(nx_reservation *r) {
   r->state = NULL;
 }
 
-static inline int nx_spawn_with(nx_executor *ex, unsigned flags, const nx_future_desc *desc,
+static inline __attribute__((always_inline)) int nx_spawn_with(nx_executor *ex, unsigned flags, const nx_future_desc *desc,
                                 const void *init, nx_task_id *id_out, nx_join *join_out) {
   nx_reservation r;
   if (join_out) flags |= NX_RESERVE_JOINABLE;
   int rc = nx_reserve_generic(ex, flags, desc, &r);
   if (NX_UNLIKELY(rc < 0)) return rc;
-  if (init != NULL)
-    memcpy(r.state, init, desc->size);
-  else
-    memset(r.state, 0, desc->size);
+  if (desc->size != 0) {
+    if (init != NULL)
+      memcpy(r.state, init, desc->size);
+    else
+      memset(r.state, 0, desc->size);
+  }
   ex->live++;
   nx_commit(ex, r.task, id_out, join_out);
   return NX_OK;
@@ -336,7 +345,8 @@ int nx_spawn_slab(nx_executor *ex, const nx_future_desc *desc, const void *init,
 /* Drops the future, tells the joiner, gives up the executor's reference.
  * DONE is set in `flags` first, so a wake from inside drop_fn (including the
  * task waking itself) is a no-op rather than a dangling ring entry. */
-static void nx_task_complete(nx_executor *ex, nx_task *t, bool cancelled) {
+static inline __attribute__((always_inline)) void nx_task_complete(nx_executor *ex, nx_task *t,
+                                                                    bool cancelled) {
   t->flags |= NX_TF_DONE | (cancelled ? NX_TF_CANCELLED : NX_TF_OUTPUT_SET);
   ex->live--;
   if (t->drop) t->drop(nx__task_state(t));
@@ -345,7 +355,7 @@ static void nx_task_complete(nx_executor *ex, nx_task *t, bool cancelled) {
    * without an atomic read-modify-write. */
   uint64_t s = atomic_load_explicit(&t->state, memory_order_acquire);
   if (NX_LIKELY(s == NX_ST_REF && !t->queued)) {
-    nx__task_free(ex, t);
+    nx_task_free_inline(ex, t);
     return;
   }
   s = atomic_fetch_add_explicit(&t->state, NX_ST_DONE - NX_ST_REF, memory_order_acq_rel) +
@@ -385,7 +395,7 @@ static inline int nx_check_runnable(nx_executor *ex) {
   if (ex == NULL) return NX_EINVAL;
   if (NX_UNLIKELY(ex->shut || ex->shutting_down)) return NX_ESHUTDOWN;
   if (NX_UNLIKELY(!nx__on_owner(ex))) return NX_EPERM;
-  if (NX_UNLIKELY(ex->current != NULL)) return NX_EBUSY;
+  if (NX_UNLIKELY(ex->cx.task != NULL)) return NX_EBUSY;
   return NX_OK;
 }
 
@@ -403,10 +413,9 @@ static int nx_run_cycle(nx_executor *ex) {
       nx_task_reap(ex, t);
       continue;
     }
-    ex->current = t;
     ex->cx.task = t;
     nx_poll r = t->poll(nx__task_state(t), &ex->cx);
-    ex->current = NULL;
+    ex->cx.task = NULL;
     if (r != NX_PENDING)
       nx_task_complete(ex, t, false);
     else if (NX_UNLIKELY(t->flags & NX_TF_CANCEL_PENDING))
@@ -491,7 +500,7 @@ int nx_cancel(nx_executor *ex, nx_task_id id) {
   if (!nx_entry_in_use(e) || e->gen != gen) return NX_ESTALE;
   nx_task *t = e->task;
   if (t->flags & NX_TF_DONE) return NX_EALREADY;
-  if (t == ex->current) {
+  if (t == ex->cx.task) {
     t->flags |= NX_TF_CANCEL_PENDING;
     return NX_OK;
   }
@@ -540,7 +549,7 @@ int nx_executor_shutdown(nx_executor *ex) {
   if (ex == NULL) return NX_EINVAL;
   if (ex->shut) return NX_OK;
   if (!nx__on_owner(ex)) return NX_EPERM;
-  if (ex->current != NULL || ex->shutting_down) return NX_EBUSY;
+  if (ex->cx.task != NULL || ex->shutting_down) return NX_EBUSY;
   ex->shutting_down = true;
 
   /* 1. Services let go of the wakers they hold; every live future is

@@ -49,8 +49,8 @@ struct nx_executor {
   nx_table_entry *table;
   uint32_t table_cap, table_hwm, table_free, table_used;
   size_t live;
-  nx_cx cx;                  /* reused for every poll */
-  nx_task *current;          /* task being polled, or NULL */
+  nx_cx cx;                  /* reused for every poll; cx.task: the task being
+                                polled, NULL between polls */
   _Atomic(const void *) owner; /* owning thread's marker; NULL once shut down */
   const nx_allocator *alloc;
   nx_slab *slab;             /* owned, may be NULL */
