@@ -272,7 +272,9 @@ int nx_executor_shutdown(nx_executor *ex);
  * executor's memory (and its slab) stay allocated until the last such waker is
  * dropped, on whatever thread that happens, which then frees them all. Such a
  * late drop or wake never touches freed memory. The `ex` pointer must not be
- * used after this call. NULL is a no-op. */
+ * used after this call. NULL is a no-op. Called from inside a poll or from a
+ * thread that does not own the executor, it does nothing (nx_executor_shutdown
+ * would return NX_EBUSY / NX_EPERM): the executor stays usable. */
 void nx_executor_destroy(nx_executor *ex);
 
 /* Spawns a future. The `desc->size` bytes at `init` are copied into the
