@@ -92,8 +92,8 @@ class Tally:
     failed: int = 0
     skipped: int = 0
     failures: list[str] = field(default_factory=list)  # "step: name (log: path)"
-    built: set[str] = field(default_factory=set)        # presets built successfully now
-    broken: set[str] = field(default_factory=set)       # presets whose build failed
+    attempted: set[str] = field(default_factory=set)    # presets this run tried to build
+    broken: set[str] = field(default_factory=set)       # presets whose configure failed
 
     def fail(self, step: str, name: str, log: Path | None) -> None:
         self.failed += 1
@@ -192,23 +192,34 @@ def configure_and_build(v: Variant, args, tally: Tally, log, log_path: Path,
             return []
     if not build:
         return tests
-    say(f"[{v.name}] build: cmake --build --preset {v.preset} -j{args.jobs}")
-    if stream(["cmake", "--build", "--preset", v.preset, f"-j{args.jobs}"], log,
+    # -k (keep going): one target that fails to compile should not hide the
+    # results of every test that does build; those still run.
+    say(f"[{v.name}] build: cmake --build --preset {v.preset} -j{args.jobs} -- -k")
+    tally.attempted.add(v.preset)
+    if stream(["cmake", "--build", "--preset", v.preset, f"-j{args.jobs}", "--", "-k"], log,
               echo=args.verbose) != 0:
         say(tail(log_path))
-        tally.fail(v.name, "build failed", log_path)
-        tally.broken.add(v.preset)
-        return None
-    tally.built.add(v.preset)
+        tally.fail(v.name, "build failed (tests whose targets built still run)", log_path)
+        return tests
     say(f"[{v.name}] configured and built in {time.monotonic() - t0:.0f}s")
     return tests
 
 
-def read_junit(path: Path) -> list[tuple[str, str]]:
-    """(test name, status) pairs from ctest's --output-junit file; status is
-    run (passed), fail, notrun (skipped) or disabled."""
+def read_junit(path: Path) -> list[tuple[str, str, str]]:
+    """(test name, status, why) from ctest's --output-junit file. status is
+    run (passed), fail, skip (the test asked to be skipped: SKIP_RETURN_CODE
+    or SKIP_REGULAR_EXPRESSION; or DISABLED), or notrun (ctest could not run
+    it, e.g. its executable failed to build: a failure)."""
     root = ET.parse(path).getroot()
-    return [(tc.get("name", "?"), tc.get("status", "?")) for tc in root.iter("testcase")]
+    out = []
+    for tc in root.iter("testcase"):
+        status = tc.get("status", "?")
+        skipped = tc.find("skipped")
+        why = skipped.get("message", "") if skipped is not None else ""
+        if status == "disabled" or (status == "notrun" and why.startswith("SKIP_")):
+            status = "skip"
+        out.append((tc.get("name", "?"), status, why))
+    return out
 
 
 def run_variant(v: Variant, args, tally: Tally) -> None:
@@ -229,20 +240,23 @@ def run_variant(v: Variant, args, tally: Tally) -> None:
         except (OSError, ET.ParseError) as e:
             tally.fail(v.name, f"ctest left no readable results (exit {rc}): {e}", log_path)
             return
-        counts = {"run": 0, "fail": 0, "notrun": 0, "disabled": 0}
-        for name, status in results:
+        passed = failed = skipped = 0
+        for name, status, why in results:
             if status == "run":
-                tally.passed += 1
-            elif status == "fail":
-                tally.fail(v.name, name, log_path)
+                passed += 1
+            elif status == "skip":
+                skipped += 1
             else:
-                tally.skipped += 1
-            counts[status] = counts.get(status, 0) + 1
-        if rc != 0 and counts["fail"] == 0:
+                failed += 1
+                tally.fail(v.name, name if status == "fail" else f"{name} (not run: {why})",
+                           log_path)
+        tally.passed += passed
+        tally.skipped += skipped
+        if rc != 0 and failed == 0:
+            failed += 1
             tally.fail(v.name, f"ctest exited with status {rc} but reported no failed test",
                        log_path)
-        say(f"[{v.name}] {counts['run']} passed, {counts['fail']} failed, "
-            f"{counts['notrun'] + counts['disabled']} skipped in "
+        say(f"[{v.name}] {passed} passed, {failed} failed, {skipped} skipped in "
             f"{time.monotonic() - t0:.0f}s (log: {rel(log_path)})")
 
 
@@ -297,10 +311,10 @@ def run_memcheck(args, tally: Tally) -> None:
     v = VARIANTS["default"]
     log_path = args.log_dir / "memcheck.log"
     if v.preset in tally.broken:
-        say("[memcheck] skipped: the default build failed (counted above)")
+        say("[memcheck] skipped: the default configure failed (counted above)")
         return
     with open(log_path, "w") as log:
-        if v.preset not in tally.built:
+        if v.preset not in tally.attempted:  # e.g. --only memcheck
             if configure_and_build(Variant("memcheck", v.preset, v.what), args, tally,
                                    log, log_path) is None:
                 return
