@@ -1,0 +1,139 @@
+// main() of every benchmark binary: calibrates the TSC, discovers and prints
+// the topology, pins the main thread, records the build and machine in the
+// google-benchmark context, registers the binary's cases and runs them.
+//
+// Own flags (all other flags go to google-benchmark, e.g. --benchmark_filter):
+//   --nxbench_quick      fewer samples and live tasks (the one-minute smoke run)
+//   --nxbench_topology   print the topology summary and the backend, then exit
+#include <benchmark/benchmark.h>
+#include <gnu/libc-version.h>
+#include <hwloc.h>
+#include <sys/utsname.h>
+
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "build_info.h"
+#include "harness.h"
+
+namespace {
+
+std::string hwloc_runtime_version() {
+  unsigned v = hwloc_get_api_version();
+  return std::to_string(v >> 16) + "." + std::to_string((v >> 8) & 0xff) + "." +
+         std::to_string(v & 0xff);
+}
+
+std::string trim(std::string s) {
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\n')) s.pop_back();
+  return s;
+}
+
+}  // namespace
+
+namespace nxb {
+__attribute__((weak)) int binary_early_main(int, char**) { return -1; }
+}  // namespace nxb
+
+int main(int argc, char** argv) {
+  int early = nxb::binary_early_main(argc, argv);
+  if (early >= 0) return early;
+  bool quick = false, topology_only = false;
+  int kept = 1;
+  for (int i = 1; i < argc; i++) {
+    if (strcmp(argv[i], "--nxbench_quick") == 0)
+      quick = true;
+    else if (strcmp(argv[i], "--nxbench_topology") == 0)
+      topology_only = true;
+    else
+      argv[kept++] = argv[i];
+  }
+  argc = kept;
+  argv[argc] = nullptr;
+
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
+
+  nxb::Topology topo;
+  std::string err;
+  if (topo.load(nullptr, &err) != 0) {
+    fprintf(stderr, "%s: %s\n", argv[0], err.c_str());
+    return 2;
+  }
+  nxb::BackendInfo backend = nxb::binary_backend();
+  nxb::Env env;
+  env.topo = &topo;
+  env.quick = quick;
+  env.home_pu = topo.first_pu_os();
+  for (int i = 0; i < nxb::kPairClassCount; i++) {
+    nxb::PuPair p;
+    if (topo.find_pair(static_cast<nxb::PairClass>(i), &p, nullptr)) env.pairs.push_back(p);
+  }
+  std::string summary = topo.summary();
+  if (topology_only) {
+    printf("%sbackend: %s %s (%s)\n", summary.c_str(), backend.name.c_str(),
+           backend.version.c_str(), backend.kind.c_str());
+    return 0;
+  }
+  fprintf(stderr, "%s", summary.c_str());
+
+  int pin = topo.bind_current_thread(env.home_pu);
+  if (pin != 0)
+    fprintf(stderr, "%s: warning: cannot pin the main thread to PU P#%u: %s\n", argv[0],
+            env.home_pu, strerror(-pin));
+  env.tsc_ghz = nxb::tsc_calibrate_ghz();
+  // Room for the largest case; mmap'd now so no case allocates it.
+  nxb::Samples samples(env.samples_for(nxb::Mode::kSingle) + 1024);
+  if (!samples.ok()) {
+    fprintf(stderr, "%s: cannot map the sample buffer\n", argv[0]);
+    return 2;
+  }
+  env.samples = &samples;
+
+  struct utsname un;
+  uname(&un);
+  std::string classes, skipped;
+  for (int i = 0; i < nxb::kPairClassCount; i++) {
+    nxb::PuPair p;
+    std::string why;
+    const char* name = nxb::pair_class_name(static_cast<nxb::PairClass>(i));
+    if (topo.find_pair(static_cast<nxb::PairClass>(i), &p, &why))
+      classes += (classes.empty() ? "" : ",") + std::string(name) + "=" +
+                 std::to_string(p.first_os) + "+" + std::to_string(p.second_os);
+    else
+      skipped += (skipped.empty() ? "" : "; ") + std::string(name) + ": " + why;
+  }
+  hwloc_obj_t pkg = hwloc_get_obj_by_type(topo.raw(), HWLOC_OBJ_PACKAGE, 0);
+  const char* model = pkg ? hwloc_obj_get_info_by_name(pkg, "CPUModel") : nullptr;
+
+  benchmark::AddCustomContext("nxbench_backend", backend.name);
+  benchmark::AddCustomContext("nxbench_backend_version", backend.version);
+  benchmark::AddCustomContext("nxbench_backend_kind", backend.kind);
+  benchmark::AddCustomContext("nxbench_quick", quick ? "1" : "0");
+  benchmark::AddCustomContext("tsc_ghz", std::to_string(env.tsc_ghz));
+  benchmark::AddCustomContext("tsc_step_cycles", std::to_string(nxb::tsc_step_cycles()));
+  benchmark::AddCustomContext("tsc_invariant", nxb::tsc_is_invariant() ? "1" : "0");
+  benchmark::AddCustomContext("timer", "lfence;rdtsc .. rdtscp;lfence");
+  benchmark::AddCustomContext("batch_ops", std::to_string(nxb::kBatch));
+  benchmark::AddCustomContext("home_pu", std::to_string(env.home_pu));
+  benchmark::AddCustomContext("topology", topo.counts());
+  benchmark::AddCustomContext("cpu_model_hwloc", model ? trim(model) : "");
+  benchmark::AddCustomContext("pair_classes", classes);
+  benchmark::AddCustomContext("skipped_pair_classes", skipped);
+  benchmark::AddCustomContext("kernel", std::string(un.release));
+  benchmark::AddCustomContext("compiler", NXBENCH_COMPILER);
+  benchmark::AddCustomContext("c_compiler", NXBENCH_C_COMPILER);
+  benchmark::AddCustomContext("build_type", NXBENCH_BUILD_TYPE);
+  benchmark::AddCustomContext("cxx_flags", NXBENCH_CXX_FLAGS);
+  benchmark::AddCustomContext("c_flags", NXBENCH_C_FLAGS);
+  benchmark::AddCustomContext("lib_benchmark", NXBENCH_GBENCH_VERSION);
+  benchmark::AddCustomContext("lib_hwloc", HWLOC_VERSION);
+  benchmark::AddCustomContext("lib_hwloc_api_runtime", hwloc_runtime_version());
+  benchmark::AddCustomContext("lib_glibc", gnu_get_libc_version());
+
+  if (nxb::register_cases(env) != 0) return 2;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

@@ -1,0 +1,140 @@
+// The waking side of a cross-thread wake round trip, shared by the executor
+// cases and the peers (Asio, libuv) so all are measured the same way.
+//
+// One round trip, timed on the waking thread (pinned to the pair's second PU):
+//   request = ++seq; send() (wake the task / post / uv_async_send);
+//   wait until the executor side has answered `seq`.
+// The executor side (pinned to the pair's first PU) calls respond() whenever
+// it runs. Busy: the waker spins on `answer`, like the pingpong floor's
+// threads. Parked: the executor side also writes an eventfd and the waker
+// blocks in read() on it, like the eventfd floor's threads.
+#ifndef NXBENCH_CROSS_WAKE_H
+#define NXBENCH_CROSS_WAKE_H
+
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <string>
+
+#include "harness.h"
+
+namespace nxb {
+
+class CrossWake {
+ public:
+  explicit CrossWake(bool parked) : parked_(parked) {
+    if (parked_) answer_fd_ = eventfd(0, EFD_CLOEXEC);
+  }
+  ~CrossWake() {
+    if (answer_fd_ >= 0) close(answer_fd_);
+  }
+  CrossWake(const CrossWake&) = delete;
+  CrossWake& operator=(const CrossWake&) = delete;
+
+  // False (with the reason) if the parked eventfd could not be made.
+  bool ok(std::string* why) const {
+    if (parked_ && answer_fd_ < 0) {
+      *why = std::string("eventfd: ") + strerror(errno);
+      return false;
+    }
+    return true;
+  }
+  bool parked() const { return parked_; }
+  // Executor side: true once the waking side has finished; the executor side
+  // then stops (its task completes, its loop returns).
+  bool stopping() const { return stop_.load(std::memory_order_acquire); }
+
+  // Executor side: it could not start; the waking side must not wait for it.
+  void abandon() { abandoned_.store(true, std::memory_order_release); }
+  // Waking side: waits until `flag` is set by the executor side; false if
+  // the executor side abandoned instead.
+  bool wait_until(const std::atomic<bool>& flag) const {
+    while (!flag.load(std::memory_order_acquire))
+      if (abandoned_.load(std::memory_order_acquire)) return false;
+    return true;
+  }
+
+  // Executor side: answers the latest request, if not yet answered.
+  void respond() {
+    uint64_t r = request_.load(std::memory_order_acquire);
+    if (r == answered_) return;
+    answered_ = r;
+    answer_.store(r, std::memory_order_release);
+    if (parked_) {
+      uint64_t one = 1;
+      if (write(answer_fd_, &one, sizeof one) != sizeof one) io_error_.store(true);
+    }
+  }
+
+  // Waking side: warmup, then `samples` timed samples into env.samples (one
+  // round trip per sample in single mode, kBatch in batched mode), then stop
+  // and one last send() so the executor side sees it. Records context
+  // switches over the timed part.
+  template <class Send>
+  void drive(Env& env, Mode m, size_t samples, Send&& send) {
+    auto roundtrip = [&] {
+      uint64_t s = ++seq_;
+      request_.store(s, std::memory_order_release);
+      send();
+      wait(s);
+    };
+    ops_ = m == Mode::kBatched ? samples * kBatch : samples;
+    for (size_t i = 0; i < ops_ / 10; i++) roundtrip();
+    Csw self0 = csw_now(RUSAGE_SELF), mine0 = csw_now(RUSAGE_THREAD);
+    if (m == Mode::kBatched)
+      sample_loop(*env.samples, samples, 0, [] {}, [&] {
+        for (int i = 0; i < kBatch; i++) roundtrip();
+      });
+    else
+      sample_loop(*env.samples, samples, 0, [] {}, roundtrip);
+    Csw self1 = csw_now(RUSAGE_SELF), mine1 = csw_now(RUSAGE_THREAD);
+    self_delta_ = {self1.voluntary - self0.voluntary, self1.involuntary - self0.involuntary};
+    other_delta_ = {mine1.voluntary - mine0.voluntary, mine1.involuntary - mine0.involuntary};
+    stop_.store(true, std::memory_order_release);
+    request_.store(++seq_, std::memory_order_release);
+    send();
+  }
+
+  // After the threads joined: context-switch counters; false if an eventfd
+  // read/write failed (the case is then reported as an error).
+  bool finish(benchmark::State& st) const {
+    if (io_error_.load()) {
+      st.SkipWithError("eventfd read/write failed during the round trips");
+      return false;
+    }
+    export_csw(st, self_delta_, other_delta_, ops_);
+    return true;
+  }
+
+ private:
+  void wait(uint64_t s) {
+    if (parked_) {
+      uint64_t v;
+      // The eventfd counts answers; one read consumes all of them, and a
+      // round trip has exactly one outstanding, so one read per round trip.
+      if (read(answer_fd_, &v, sizeof v) != sizeof v) io_error_.store(true);
+    }
+    while (answer_.load(std::memory_order_acquire) != s) {
+      if (io_error_.load(std::memory_order_relaxed)) return;
+    }
+  }
+
+  const bool parked_;
+  int answer_fd_ = -1;
+  uint64_t seq_ = 0;       // waking side only
+  uint64_t answered_ = 0;  // executor side only
+  alignas(64) std::atomic<uint64_t> request_{0};
+  alignas(64) std::atomic<uint64_t> answer_{0};
+  std::atomic<bool> stop_{false};
+  std::atomic<bool> io_error_{false};
+  std::atomic<bool> abandoned_{false};
+  Csw self_delta_, other_delta_;
+  size_t ops_ = 0;
+};
+
+}  // namespace nxb
+
+#endif

@@ -1,0 +1,157 @@
+// What every benchmark binary shares: the run environment, case
+// registration, the timing loops and context-switch counting.
+//
+// Every case runs as ONE google-benchmark iteration (Iterations(1)) that
+// records its own samples, so the executor thread is free to block in
+// nx_run() while another thread does the timing. google-benchmark's own time
+// column is then the whole case's duration; the numbers that matter are the
+// user counters (see samples.h).
+//
+// Case names: "<case>/mode:<batched|single>/<param>:<value>...". The first
+// segment is the case name of the results schema (bench/README.md); the
+// others are its params. The label is the case's one-line description.
+#ifndef NXBENCH_HARNESS_H
+#define NXBENCH_HARNESS_H
+
+#include <benchmark/benchmark.h>
+#include <sys/resource.h>
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "samples.h"
+#include "topology.h"
+#include "tsc.h"
+
+namespace nxb {
+
+// Batched mode times this many operations between one timestamp pair.
+constexpr int kBatch = 100;
+
+enum class Mode { kBatched, kSingle };
+inline const char* mode_name(Mode m) { return m == Mode::kBatched ? "batched" : "single"; }
+
+struct Env {
+  double tsc_ghz = 0;
+  const Topology* topo = nullptr;
+  Samples* samples = nullptr;
+  bool quick = false;
+  unsigned home_pu = 0;          // PU (OS index) single-thread cases run on
+  std::vector<PuPair> pairs;     // one per pair class this machine has
+
+  // Samples per case run. Single: one operation per sample; batched: kBatch.
+  size_t samples_for(Mode m) const;
+  // Round trips through a spinning partner (~100-1000 cycles each).
+  size_t spin_roundtrips() const { return quick ? 2000 : 20000; }
+  // Round trips where a thread really sleeps (~50 us each here).
+  size_t blocking_roundtrips() const { return quick ? 300 : 4000; }
+  // Largest live-task count of spawn_with_live.
+  size_t max_live_tasks() const { return quick ? 10000 : 1000000; }
+};
+
+// Who this binary measures. Every result row carries `name` and `version`
+// as the running binary reports them.
+struct BackendInfo {
+  std::string name;     // "malloc", "slab", ..., "floor", "asio", "libuv"
+  std::string version;  // the linked library's own version text
+  std::string kind;     // "executor", "floor" or "peer"
+};
+
+// Each benchmark binary defines these two (bench_main.cpp calls them).
+BackendInfo binary_backend();
+// Registers the binary's cases. Returns 0, or non-zero after printing why the
+// binary cannot run (e.g. a plugin that does not load).
+int register_cases(Env& env);
+
+// Optional (a weak default returns -1): sees the command line before
+// anything else; returns an exit code to end the process there, or -1.
+// The executor binaries use it to measure RSS in a fresh process.
+int binary_early_main(int argc, char** argv);
+
+// "<case>/mode:<mode>/<k>:<v>/...".
+std::string case_name(const char* c, Mode m,
+                      const std::vector<std::pair<std::string, std::string>>& params = {});
+
+// Registers one case as a single-iteration benchmark labelled `description`.
+void add_case(const std::string& name, const std::string& description,
+              std::function<void(benchmark::State&)> body);
+
+// Timer cost, measured right before a case and cleared samples; then
+// finish() turns the samples into counters.
+struct CaseTimer {
+  explicit CaseTimer(Env& env) : env_(env), cost_(tsc_timer_cost()) { env.samples->clear(); }
+  // Exports the percentiles (ops_per_sample: kBatch or 1).
+  void finish(benchmark::State& st, double ops_per_sample) const;
+  const TimerCost& cost() const { return cost_; }
+
+ private:
+  Env& env_;
+  TimerCost cost_;
+};
+
+// Runs `warmup` untimed rounds, then `n` timed ones. Each round calls
+// prep() untimed (may be empty), then times op() with one fenced pair.
+template <class Prep, class Op>
+inline void sample_loop(Samples& s, size_t n, size_t warmup, Prep&& prep, Op&& op) {
+  for (size_t i = 0; i < warmup; i++) {
+    prep();
+    op();
+  }
+  for (size_t i = 0; i < n; i++) {
+    prep();
+    uint64_t t0 = tsc_begin();
+    op();
+    uint64_t t1 = tsc_end();
+    s.push(t1 - t0);
+  }
+}
+
+// The common shape: `op` is one operation; batched mode times kBatch of them
+// per sample, single mode one. Warmup is a tenth of the samples (>= 100).
+template <class Op>
+inline void measure_op(benchmark::State& st, Env& env, Mode m, Op&& op) {
+  CaseTimer timer(env);
+  size_t n = env.samples_for(m);
+  size_t warmup = n / 10 < 100 ? 100 : n / 10;
+  for (auto _ : st) {
+    if (m == Mode::kBatched)
+      sample_loop(*env.samples, n, warmup, [] {}, [&] {
+        for (int i = 0; i < kBatch; i++) op();
+      });
+    else
+      sample_loop(*env.samples, n, warmup, [] {}, op);
+  }
+  timer.finish(st, m == Mode::kBatched ? kBatch : 1);
+}
+
+// Context switches (getrusage), to tell a thread that slept from one that
+// spun: RUSAGE_SELF (all threads) or RUSAGE_THREAD (the calling thread).
+struct Csw {
+  long voluntary = 0;
+  long involuntary = 0;
+};
+Csw csw_now(int who);
+// Sets voluntary_csw_per_op (whole process), voluntary_csw_per_op_main (the
+// executor/loop thread), voluntary_csw_per_op_other (the thread that wakes it)
+// and involuntary_csw_per_op (whole process) from deltas over `ops` ops.
+void export_csw(benchmark::State& st, const Csw& self_delta, const Csw& other_delta, size_t ops);
+
+// Runs main_fn on the calling thread pinned to pair.first_os, and other_fn
+// on a new thread pinned to pair.second_os; joins; re-pins the caller to
+// env.home_pu. Returns false (after SkipWithError) if pinning fails.
+bool run_on_pair(benchmark::State& st, const Env& env, const PuPair& pair,
+                 const std::function<void()>& main_fn, const std::function<void()>& other_fn);
+
+// Spins until `flag` becomes true (acquire); the partner threads use it to
+// start together.
+void spin_until(const std::atomic<bool>& flag);
+
+}  // namespace nxb
+
+#endif

@@ -1,0 +1,84 @@
+// TSC calibration and timer cost (see tsc.h).
+#include "tsc.h"
+
+#include <cpuid.h>
+#include <time.h>
+
+#include <algorithm>
+#include <cstdint>
+
+namespace nxb {
+
+static int64_t monotonic_ns() {
+  struct timespec ts;
+  if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0) return -1;
+  return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
+
+double tsc_calibrate_ghz(int rounds, int window_ms) {
+  if (rounds < 1) rounds = 1;
+  if (rounds > 15) rounds = 15;
+  double ghz[15];
+  for (int r = 0; r < rounds; r++) {
+    int64_t n0 = monotonic_ns();
+    uint64_t c0 = tsc_begin();
+    if (n0 < 0) return 0;
+    int64_t n1;
+    do {
+      n1 = monotonic_ns();
+    } while (n1 >= 0 && n1 - n0 < static_cast<int64_t>(window_ms) * 1000000);
+    uint64_t c1 = tsc_end();
+    if (n1 < 0) return 0;
+    ghz[r] = static_cast<double>(c1 - c0) / static_cast<double>(n1 - n0);
+  }
+  std::sort(ghz, ghz + rounds);
+  return ghz[rounds / 2];
+}
+
+TimerCost tsc_timer_cost(int pairs) {
+  // A histogram instead of a sample array: nothing is allocated, and an empty
+  // pair never takes anywhere near 4096 cycles except when interrupted (those
+  // land in the last bucket and cannot move the median).
+  static constexpr int kBuckets = 4096;
+  static uint32_t hist[kBuckets];
+  std::fill(hist, hist + kBuckets, 0u);
+  if (pairs < 1) pairs = 1;
+  uint64_t lo = UINT64_MAX;
+  for (int i = 0; i < pairs; i++) {
+    uint64_t t0 = tsc_begin();
+    uint64_t t1 = tsc_end();
+    uint64_t d = t1 - t0;
+    lo = std::min(lo, d);
+    hist[d < kBuckets ? d : kBuckets - 1]++;
+  }
+  uint64_t half = static_cast<uint64_t>(pairs + 1) / 2, seen = 0;
+  int median = kBuckets - 1;
+  for (int b = 0; b < kBuckets; b++) {
+    seen += hist[b];
+    if (seen >= half) {
+      median = b;
+      break;
+    }
+  }
+  return TimerCost{static_cast<double>(median), static_cast<double>(lo)};
+}
+
+uint64_t tsc_step_cycles(int reads) {
+  uint64_t step = UINT64_MAX;
+  uint64_t prev = tsc_begin();
+  for (int i = 0; i < reads; i++) {
+    uint64_t t = tsc_begin();
+    if (t != prev) step = std::min(step, t - prev);
+    prev = t;
+  }
+  return step == UINT64_MAX ? 0 : step;
+}
+
+bool tsc_is_invariant() {
+  unsigned a, b, c, d;
+  if (!__get_cpuid(0x80000000u, &a, &b, &c, &d) || a < 0x80000007u) return false;
+  __get_cpuid(0x80000007u, &a, &b, &c, &d);
+  return (d >> 8) & 1u;
+}
+
+}  // namespace nxb

@@ -1,0 +1,54 @@
+// Fenced TSC reads, TSC calibration and timer-cost measurement.
+//
+// Read pattern (Intel's "How to Benchmark Code Execution Times", also right on
+// AMD): `lfence; rdtsc` before the timed code so earlier instructions retire
+// first, `rdtscp; lfence` after so the timed code retires before the read and
+// later code cannot start early. A fenced pair costs ~20-25 cycles here
+// (shared/MEASURING.md), which is why cheap operations are timed in batches.
+#ifndef NXBENCH_TSC_H
+#define NXBENCH_TSC_H
+
+#include <cstdint>
+
+namespace nxb {
+
+static inline __attribute__((always_inline)) uint64_t tsc_begin() {
+  uint32_t lo, hi;
+  __asm__ __volatile__("lfence\n\trdtsc" : "=a"(lo), "=d"(hi) : : "memory");
+  return (static_cast<uint64_t>(hi) << 32) | lo;
+}
+
+static inline __attribute__((always_inline)) uint64_t tsc_end() {
+  uint32_t lo, hi, aux;
+  __asm__ __volatile__("rdtscp\n\tlfence" : "=a"(lo), "=d"(hi), "=c"(aux) : : "memory");
+  return (static_cast<uint64_t>(hi) << 32) | lo;
+}
+
+// TSC ticks per nanosecond, measured against CLOCK_MONOTONIC: the median of
+// `rounds` windows of `window_ms` milliseconds each. Returns 0 if the clock
+// cannot be read.
+double tsc_calibrate_ghz(int rounds = 3, int window_ms = 20);
+
+// What one fenced tsc_begin()/tsc_end() pair with nothing between costs, in
+// cycles: the median and minimum over `pairs` back-to-back measurements.
+// Measured right before each case, because the machine's speed level shifts
+// within seconds (MEASURING.md: "two speed levels").
+struct TimerCost {
+  double p50;
+  double min;
+};
+TimerCost tsc_timer_cost(int pairs = 20000);
+
+// The smallest non-zero step between two back-to-back TSC reads, in cycles:
+// 1 on bare metal; larger under some hypervisors that scale the guest TSC
+// (21 on the KVM guests this project is developed on). Single-operation
+// samples are quantised to this step; batched ones divide it by the batch.
+uint64_t tsc_step_cycles(int reads = 20000);
+
+// True if the CPU says its TSC is invariant (CPUID 0x80000007 EDX bit 8), so
+// TSC ticks are wall-clock time on every core.
+bool tsc_is_invariant();
+
+}  // namespace nxb
+
+#endif
