@@ -47,6 +47,17 @@ extern "C" {
 #endif
 #endif
 
+/* Sanitizer runtimes abort on an absurd allocation size instead of returning
+ * NULL (unless allocator_may_return_null=1); tests that want the NULL path
+ * check this. */
+#if defined(NX_SLAB_ASAN) || defined(__SANITIZE_THREAD__)
+#define NX_SLAB_SANITIZER_ABORTS_ON_HUGE_ALLOC 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define NX_SLAB_SANITIZER_ABORTS_ON_HUGE_ALLOC 1
+#endif
+#endif
+
 #ifdef NX_SLAB_ASAN
 void __asan_poison_memory_region(void const volatile *addr, size_t size);
 void __asan_unpoison_memory_region(void const volatile *addr, size_t size);

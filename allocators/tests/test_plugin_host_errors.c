@@ -2,6 +2,7 @@
  * reason naming the variable; a path that does not exist, a library without
  * nxrt_plugin_allocator, and bad arguments give NX_EINVAL and a reason, and
  * leave the out pointer NULL. argv[1]: a loadable .so without the symbol. */
+#define _POSIX_C_SOURCE 200809L /* unsetenv */
 #include "alloc_check.h"
 #include "nx_backend.h"
 

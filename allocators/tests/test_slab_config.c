@@ -30,7 +30,7 @@ int main(void) {
   bad = cfg;
   bad.capacity = SIZE_MAX / 64; /* slot * capacity overflows */
   CHECK(nx_slab_create(&bad, &slab) == NX_ENOMEM);
-#ifndef NX_SLAB_ASAN /* ASan aborts on such a request instead of returning NULL */
+#ifndef NX_SLAB_SANITIZER_ABORTS_ON_HUGE_ALLOC
   bad = cfg;
   bad.capacity = (size_t)1 << 40; /* 256 TiB bounded array: the OS says no */
   CHECK(nx_slab_create(&bad, &slab) == NX_ENOMEM);
