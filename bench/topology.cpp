@@ -157,7 +157,11 @@ std::string Topology::summary() const {
   std::string s = "topology: " + counts() + "\n";
   hwloc_obj_t pkg = hwloc_get_obj_by_type(topo_, HWLOC_OBJ_PACKAGE, 0);
   const char* model = pkg ? hwloc_obj_get_info_by_name(pkg, "CPUModel") : nullptr;
-  if (model != nullptr) s += std::string("cpu: ") + model + "\n";
+  if (model != nullptr) {
+    std::string m = model;
+    while (!m.empty() && m.back() == ' ') m.pop_back();  // hwloc pads some models
+    s += "cpu: " + m + "\n";
+  }
   for (int i = 0; i < kPairClassCount; i++) {
     PairClass c = static_cast<PairClass>(i);
     PuPair p;

@@ -665,10 +665,11 @@ def expected_cases(backend_kind: str, backend: str, has_pairs: bool) -> set[str]
     return cases if has_pairs else cases - set(CROSS_CASES)
 
 
-def check_results(data: dict, jobs: list[tuple[str, str]]) -> list[str]:
+def check_results(data: dict, jobs: list[tuple[str, str, str]]) -> list[str]:
     """Problems with a results file's form (empty list: well formed).
-    `jobs` = (backend name, kind) that were run; every one of them must have
-    every case of its kind, and nothing else may appear."""
+    `jobs` = (backend name, kind, binary) that were run: every one of them
+    must have every case of its kind, each row must come from the binary its
+    backend names, and nothing else may appear."""
     problems = []
     if data.get("schema") != SCHEMA:
         problems.append(f"schema is {data.get('schema')!r}, expected {SCHEMA}")
@@ -687,6 +688,7 @@ def check_results(data: dict, jobs: list[tuple[str, str]]) -> list[str]:
     if data.get("errors"):
         problems += [f"run reported: {e}" for e in data["errors"]]
     has_pairs = bool(fp.get("pair_classes"))
+    binaries = {backend: binary for backend, _kind, binary in jobs}
     seen: dict = {}
     for i, r in enumerate(rows):
         where = f"results[{i}] ({r.get('backend')}, {r.get('case')})"
@@ -717,7 +719,11 @@ def check_results(data: dict, jobs: list[tuple[str, str]]) -> list[str]:
                 "voluntary_csw_per_op" not in r:
             problems.append(f"{where}: no voluntary_csw_per_op")
         seen.setdefault(r.get("backend"), set()).add(r.get("case"))
-    for backend, kind in jobs:
+        binary = binaries.get(r.get("backend"))
+        if binary and r.get("binary") != binary:
+            problems.append(f"{where}: from binary {r.get('binary')!r}, but backend "
+                            f"{r.get('backend')} is {binary}")
+    for backend, kind, _binary in jobs:
         want = expected_cases(kind, backend, has_pairs)
         got = seen.pop(backend, set())
         if want - got:
@@ -731,6 +737,12 @@ def check_results(data: dict, jobs: list[tuple[str, str]]) -> list[str]:
         if not any(r["params"].get("phase") == phase for r in floors):
             problems.append(f"no floor rows with params.phase {phase}")
     return problems
+
+
+def default_jobs(manifest: dict) -> list[tuple[str, str, str]]:
+    """(backend, kind, binary) of what a run without --backend runs."""
+    return [(b["backend"], b["kind"], b["binary"]) for b in manifest["binaries"]
+            if b["kind"] != "plugin_host" and not b.get("example")]
 
 
 def smoke_check(args) -> tuple[int, int]:
@@ -759,8 +771,7 @@ def smoke_check(args) -> tuple[int, int]:
         say(f"    {out / 'results.json'}: {e}")
         return passed, failed + 1
     manifest = load_manifest(pathlib.Path(build_dir))
-    jobs = [(b["backend"], b["kind"]) for b in manifest["binaries"]
-            if b["kind"] != "plugin_host" and not b.get("example")]
+    jobs = default_jobs(manifest)
     problems = check_results(data, jobs)
     for p in problems:
         say(f"    results.json: {p}")
