@@ -85,6 +85,8 @@ def main(args):
             raise gate.GateError("no driver for backend(s) %s (built: %s)"
                                  % (", ".join(unknown), ", ".join(sorted(drivers))))
         runs = gate.measure(drivers, args.backend or None)
+        if not runs:
+            raise gate.GateError("no driver measured")
     except (gate.GateError, rc.CallgrindError) as e:
         print("nxbench baseline: error: %s" % e, file=sys.stderr)
         return 2

@@ -160,7 +160,8 @@ def _pval(m):
     return "-" if m["p_value"] is None else "%.3g" % m["p_value"]
 
 
-def print_text(result, out=sys.stdout):
+def print_text(result, out=None):
+    out = out or sys.stdout
     t = result["thresholds"]
     print("Thresholds: p50 %.1f%%, p99 %.1f%%; Mann-Whitney U (one-sided) alpha %g when both "
           "sides have >= %d repetitions. Unit: %s."

@@ -108,7 +108,7 @@ def measure(drivers, backends=None, ops=rc.GATE_OPS, work_dir=WORK_DIR):
     """Runs each driver under callgrind. Returns {backend: DriverRun}."""
     runs = {}
     for backend in sorted(drivers):
-        if backends and backend not in backends:
+        if backends is not None and backend not in backends:
             continue
         run = rc.run_driver(drivers[backend], ops, os.path.join(str(work_dir), backend))
         if run.info.get("backend") != backend:
@@ -118,9 +118,10 @@ def measure(drivers, backends=None, ops=rc.GATE_OPS, work_dir=WORK_DIR):
     return runs
 
 
-def check(baseline, runs, tolerance_pct, out=sys.stdout):
+def check(baseline, runs, tolerance_pct, out=None):
     """Compares measured counts with the baseline. Prints one line per
     (backend, op) and returns (passed, failed)."""
+    out = out or sys.stdout
     passed = failed = 0
     base = baseline["instructions_per_op"]
     for backend, run in sorted(runs.items()):
@@ -180,18 +181,26 @@ def run_gate(args):
         baseline = load_baseline(_opt(args, "baseline", str(DEFAULT_BASELINE)))
         valgrind = rc.valgrind_version()
         drivers = resolve_drivers(args)
-        wanted = _opt(args, "backend", []) or sorted(baseline["instructions_per_op"])
-        missing = [b for b in wanted if b not in drivers]
-        for b in missing:
-            print("gate: warning: backend %s has a baseline but no driver was built; "
-                  "skipped" % b)
-        runs = measure(drivers, [b for b in wanted if b in drivers])
+        wanted = _opt(args, "backend", []) or sorted(set(baseline["instructions_per_op"])
+                                                      | set(drivers))
+        for b in wanted:
+            if b not in drivers:
+                print("gate: warning: no driver was built for backend %s; skipped" % b)
+        wanted = [b for b in wanted if b in drivers]
+        if not wanted:
+            raise GateError("no driver for any backend to check (built: %s)"
+                            % ", ".join(sorted(drivers)))
+        runs = measure(drivers, wanted)
     except (GateError, rc.CallgrindError) as e:
         print("FAIL gate: %s" % e)
         return 0, 1
     for line in environment_warnings(baseline, runs, valgrind):
         print("gate: warning: differs from the baseline's toolchain, counts may move: " + line)
-    return check(baseline, runs, _opt(args, "tolerance", DEFAULT_TOLERANCE_PCT))
+    passed, failed = check(baseline, runs, _opt(args, "tolerance", DEFAULT_TOLERANCE_PCT))
+    if passed + failed == 0:
+        print("FAIL gate: nothing was checked: no backend has both a driver and a baseline")
+        return 0, 1
+    return passed, failed
 
 
 def main(args):

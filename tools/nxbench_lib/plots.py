@@ -44,7 +44,7 @@ def _num(v):
 
 def _png(fig):
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=DPI, bbox_inches="tight")
+    fig.savefig(buf, format="png", dpi=DPI)
     plt.close(fig)
     return buf.getvalue()
 
@@ -79,7 +79,8 @@ def percentile_curves(title, by_mode, unit="cycles"):
     """by_mode: {mode: {backend: [p50, p90, p99, p999, max]}} -> PNG.
     One panel per mode, one line per backend, log-scale latency."""
     modes = list(by_mode)
-    fig, axes = plt.subplots(1, len(modes), figsize=(5.6 * len(modes), 3.6), squeeze=False)
+    fig, axes = plt.subplots(1, len(modes), figsize=(5.6 * len(modes), 3.6), squeeze=False,
+                             layout="constrained")
     for ax, mode in zip(axes[0], modes):
         for backend, values in by_mode[mode].items():
             ax.plot(range(len(values)), values, marker="o", label=backend,
@@ -100,7 +101,8 @@ def p50_p99_bars(title, panels, unit="cycles", ncols=3):
     n = len(panels)
     ncols = min(ncols, n)
     nrows = (n + ncols - 1) // ncols
-    fig, axes = plt.subplots(nrows, ncols, figsize=(5.0 * ncols, 3.4 * nrows), squeeze=False)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(5.0 * ncols, 3.4 * nrows), squeeze=False,
+                             layout="constrained")
     for idx, (ptitle, bars, floors) in enumerate(panels):
         ax = axes[idx // ncols][idx % ncols]
         names = list(bars)
@@ -124,14 +126,13 @@ def p50_p99_bars(title, panels, unit="cycles", ncols=3):
     for idx in range(n, nrows * ncols):
         axes[idx // ncols][idx % ncols].set_visible(False)
     fig.suptitle(title + "   (solid: p50, hatched: p99, dashed line: floor p50)", fontsize=11)
-    fig.tight_layout()
     return _png(fig)
 
 
 def live_scaling(series, unit="cycles"):
     """series: {backend: [(live_tasks, p50, p99, bytes_per_task or None)]} -> PNG.
     Left: cost per spawn vs live tasks; right: bytes per task vs live tasks."""
-    fig, (ax_cost, ax_mem) = plt.subplots(1, 2, figsize=(11.5, 3.8))
+    fig, (ax_cost, ax_mem) = plt.subplots(1, 2, figsize=(11.5, 3.8), layout="constrained")
     any_mem = False
     for backend, points in series.items():
         points = sorted(points)
@@ -161,7 +162,6 @@ def live_scaling(series, unit="cycles"):
     else:
         ax_mem.text(0.5, 0.5, "no bytes_per_task in the results", ha="center",
                     transform=ax_mem.transAxes)
-    fig.tight_layout()
     return _png(fig)
 
 
@@ -171,7 +171,8 @@ def cross_wake(by_case, floors, unit="cycles"):
     One panel per case; bars grouped by core-pair class; the black tick above
     a bar is its p99; the dashed segment over a group is the floor."""
     cases = list(by_case)
-    fig, axes = plt.subplots(1, len(cases), figsize=(6.0 * len(cases), 3.8), squeeze=False)
+    fig, axes = plt.subplots(1, len(cases), figsize=(6.0 * len(cases), 3.8), squeeze=False,
+                             layout="constrained")
     for ax, case in zip(axes[0], cases):
         classes = list(by_case[case])
         backends = []
@@ -201,5 +202,4 @@ def cross_wake(by_case, floors, unit="cycles"):
                   + [f[1] for f in floors.get(case, {}).values()])
         ax.set_title("%s (bar p50, tick p99)" % case, fontsize=10)
         ax.legend(fontsize=7)
-    fig.tight_layout()
     return _png(fig)

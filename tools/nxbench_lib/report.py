@@ -391,19 +391,25 @@ def _profile_blocks(out):
                         "simulated caches, not the hardware. Raw files: %s"
                         % (prof.get("valgrind", "valgrind"),
                            ", ".join(r.get("callgrind_file", "?") for r in rows))))
-        blocks.append(T(["backend", "op", "instructions", "L1 misses (I1+D1)", "LL misses",
+        blocks.append(T(["backend", "op", "instructions", "of which executor",
+                         "of which allocator", "L1 misses (I1+D1)", "LL misses",
                          "branch mispredicts"],
-                        [[r["backend"], r["op"], fmt(r["instructions"]), fmt(r["l1_misses"]),
-                          fmt(r["ll_misses"]), fmt(r["branch_mispredicts"])] for r in rows],
+                        [[r["backend"], r["op"], fmt(r["instructions"]),
+                          fmt(r.get("split", {}).get("executor")),
+                          fmt(r.get("split", {}).get("allocator")),
+                          "%.3f" % r["l1_misses"], "%.3f" % r["ll_misses"],
+                          "%.3f" % r["branch_mispredicts"]] for r in rows],
                         text_cols=2))
         for r in rows:
             top = r.get("top_functions") or []
             if top:
                 blocks.append(P("Top functions by instructions, %s (%s):" % (r["backend"],
                                                                               r["op"])))
-                blocks.append(T(["function", "share of instructions", "instructions per op"],
-                                [[t["function"], "%.1f%%" % t["percent"],
-                                  fmt(t.get("per_op"))] for t in top[:8]], text_cols=1))
+                blocks.append(T(["function", "object", "code of", "share of instructions",
+                                 "instructions per op"],
+                                [[t["function"], t.get("object", ""), t.get("kind", ""),
+                                  "%.1f%%" % t["percent"], fmt(t.get("per_op"))]
+                                 for t in top[:8]], text_cols=3))
     return blocks
 
 

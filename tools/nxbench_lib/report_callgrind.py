@@ -82,6 +82,44 @@ def parse_dump(path):
     return label, dict(zip(events, totals))
 
 
+def parse_functions(path):
+    """{(object, file, function): {event: self cost}} of one callgrind file.
+
+    Self cost only: the cost line after a `calls=` line is the inclusive cost
+    of that call and belongs to the callee (callgrind format, section
+    "Calls"). Needs a file written with --compress-strings=no (names in
+    clear; run_driver(profile=True) asks for it)."""
+    events, costs = None, {}
+    ob = fl = fn = ""
+    skip_next = False
+    with open(path, encoding="utf-8", errors="replace") as f:
+        for line in f:
+            c = line[:1]
+            if c.isdigit() or c in "+-*":
+                if skip_next:
+                    skip_next = False
+                    continue
+                if events is None:
+                    continue
+                values = line.split()[1:]
+                slot = costs.setdefault((ob, fl, fn), [0] * len(events))
+                for i, v in enumerate(values[:len(events)]):
+                    slot[i] += int(v)
+            elif line.startswith("events: "):
+                events = line.split()[1:]
+            elif line.startswith("ob="):
+                ob = line[3:].strip()
+            elif line.startswith("fl="):
+                fl = line[3:].strip()
+            elif line.startswith("fn="):
+                fn = line[3:].strip()
+            elif line.startswith("calls="):
+                skip_next = True
+    if events is None:
+        raise CallgrindError("%s: no events line" % path)
+    return {k: dict(zip(events, v)) for k, v in costs.items()}
+
+
 class DriverRun:
     """The result of one driver under callgrind."""
 
@@ -98,6 +136,19 @@ class DriverRun:
             raise CallgrindError("no two regions for %s in the driver's output" % spec)
         lo, hi = self.regions[(spec, ns[0])]["events"], self.regions[(spec, ns[-1])]["events"]
         return {ev: (hi[ev] - lo.get(ev, 0)) / float(ns[-1] - ns[0]) for ev in hi}
+
+    def functions_per_op(self, spec):
+        """[(object, file, function, {event: self cost per op})], largest Ir first."""
+        ns = sorted(n for s, n in self.regions if s == spec)
+        lo = parse_functions(self.regions[(spec, ns[0])]["file"])
+        hi = parse_functions(self.regions[(spec, ns[-1])]["file"])
+        out = []
+        for key, ev in hi.items():
+            base = lo.get(key, {})
+            per = {e: (v - base.get(e, 0)) / float(ns[-1] - ns[0]) for e, v in ev.items()}
+            out.append(key + (per,))
+        out.sort(key=lambda t: -t[3].get("Ir", 0))
+        return out
 
     def file_of(self, spec):
         """The callgrind file of the larger region of `spec`."""
