@@ -1,0 +1,24 @@
+/* Shared by the cross-thread channels (channel_mpsc.c, channel_spsc.c). */
+#ifndef NXRT_CHANNEL_RING_H
+#define NXRT_CHANNEL_RING_H
+
+#include "services.h"
+
+/* Capacity rounded up to a power of two; 0 for out-of-range requests. */
+static inline size_t nx__ring_capacity(size_t capacity, size_t elem_size) {
+  if (capacity == 0 || capacity > ((size_t)1 << 30) || elem_size > 65536) return 0;
+  size_t cap = 1;
+  while (cap < capacity) cap <<= 1;
+  return cap;
+}
+
+/* Stores a clone of the polling task's waker in `slot` unless it already
+ * holds that task. */
+static inline void nx__waker_store(nx_waker *slot, nx_cx *cx) {
+  if (slot->task == cx->task) return;
+  nx_waker_drop(slot);
+  nx_waker self = {cx->task};
+  nx_waker_clone(&self, slot);
+}
+
+#endif /* NXRT_CHANNEL_RING_H */

@@ -1,0 +1,215 @@
+/* IO readiness: descriptors in the executor's epoll set, edge-triggered,
+ * with a reader waker and a writer waker per descriptor.
+ *
+ * The nx_io itself is the epoll data pointer (its first member is the
+ * nx_epoll_source callback park.c calls), so an event costs no lookup. An
+ * event sets the side's readiness bit and wakes that side's task; the waker
+ * stays stored (woken by reference) so a task that waits on the same
+ * descriptor again does not clone it again. Readiness starts set (the first
+ * read/write is simply tried) and is cleared only on EAGAIN: with edge
+ * triggering, data that arrives after that EAGAIN raises a new edge, which
+ * the next epoll_wait reports. Events and polls both run on the executor
+ * thread, so there is no window between "EAGAIN" and "waker stored".
+ *
+ * The per-executor IO service exists only for shutdown: it keeps the list of
+ * registrations so it can release their wakers and take them out of the
+ * epoll set before the tasks owning them are dropped.
+ */
+#define _GNU_SOURCE
+#include "services.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+static_assert(offsetof(nx_io, ready_) == 0, "nx_io starts with its epoll callback");
+
+typedef struct nx_io_service {
+  nx_service base; /* first */
+  nx_io *head;     /* registrations */
+} nx_io_service;
+
+static void nx_io_unlink(nx_io_service *svc, nx_io *io) {
+  if (io->prev_) io->prev_->next_ = io->next_;
+  else svc->head = io->next_;
+  if (io->next_) io->next_->prev_ = io->prev_;
+  io->prev_ = io->next_ = NULL;
+}
+
+/* Forgets the registration locally (the epoll side is the caller's). */
+static void nx_io_detach(nx_io_service *svc, nx_io *io) {
+  nx_io_unlink(svc, io);
+  io->ex_->epoll_sources--;
+  io->svc_ = NULL;
+  io->readiness_ = 0;
+  nx_waker_drop(&io->reader_);
+  nx_waker_drop(&io->writer_);
+}
+
+/* Events arrive through nx__poll_events, not through the service hook. */
+static void nx_io_service_poll(nx_service *s, nx_executor *ex) {
+  (void)s;
+  (void)ex;
+}
+
+static void nx_io_service_shutdown(nx_service *s, nx_executor *ex) {
+  nx_io_service *svc = (nx_io_service *)s;
+  while (svc->head != NULL) {
+    nx_io *io = svc->head;
+    epoll_ctl(ex->epfd, EPOLL_CTL_DEL, io->fd_, NULL);
+    nx_io_detach(svc, io);
+  }
+  nx__executor_remove_service(ex, s);
+  free(svc);
+}
+
+static int nx_io_service_get(nx_executor *ex, nx_io_service **out) {
+  int rc = nx__service_check(ex);
+  if (rc < 0) return rc;
+  nx_service *s = nx__service_find(ex, nx_io_service_poll);
+  if (s == NULL) {
+    nx_io_service *svc = calloc(1, sizeof *svc);
+    if (svc == NULL) return NX_ENOMEM;
+    svc->base.poll = nx_io_service_poll;
+    svc->base.next_deadline_ns = NULL;
+    svc->base.shutdown = nx_io_service_shutdown;
+    nx__executor_add_service(ex, &svc->base);
+    s = &svc->base;
+  }
+  *out = (nx_io_service *)s;
+  return NX_OK;
+}
+
+/* Called by nx__poll_events (park.c) on the executor thread. */
+static void nx_io_ready(nx_epoll_source *src, uint32_t events) {
+  nx_io *io = (nx_io *)(void *)src;
+  if (events & (EPOLLIN | EPOLLPRI | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
+    io->readiness_ |= NX_IO_READ;
+    nx_waker_wake_by_ref(&io->reader_);
+  }
+  if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) {
+    io->readiness_ |= NX_IO_WRITE;
+    nx_waker_wake_by_ref(&io->writer_);
+  }
+}
+
+int nx_io_register(nx_io *io, nx_executor *ex, int fd, unsigned interest) {
+  if (io == NULL || ex == NULL || fd < 0 || interest == 0 ||
+      (interest & ~(unsigned)(NX_IO_READ | NX_IO_WRITE)) != 0)
+    return NX_EINVAL;
+  /* An io that is registered right now must be deregistered first; a
+   * never-registered one may hold garbage, so only svc_ is trusted here
+   * when the caller zeroed or deregistered it (task state starts zeroed). */
+  if (io->svc_ != NULL) return NX_EINVAL;
+  nx_io_service *svc;
+  int rc = nx_io_service_get(ex, &svc);
+  if (rc < 0) return rc;
+  io->ready_ = nx_io_ready;
+  io->ex_ = ex;
+  io->fd_ = fd;
+  io->interest_ = interest;
+  io->readiness_ = interest; /* optimistic: the first read/write is tried */
+  io->reader_.task = io->writer_.task = NULL;
+  struct epoll_event ev;
+  ev.events = EPOLLET | ((interest & NX_IO_READ) ? EPOLLIN | EPOLLRDHUP : 0) |
+              ((interest & NX_IO_WRITE) ? EPOLLOUT : 0);
+  ev.data.ptr = io;
+  if (epoll_ctl(ex->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+    io->fd_ = -1;
+    return -errno;
+  }
+  io->svc_ = svc;
+  io->prev_ = NULL;
+  io->next_ = svc->head;
+  if (svc->head) svc->head->prev_ = io;
+  svc->head = io;
+  ex->epoll_sources++;
+  return NX_OK;
+}
+
+static inline int nx_io_check(const nx_io *io, const nx_cx *cx, unsigned side) {
+  if (io == NULL || cx == NULL || io->svc_ == NULL || cx->ex != io->ex_ ||
+      !(io->interest_ & side))
+    return NX_EINVAL;
+  return NX_OK;
+}
+
+/* Stores the polling task as the side's waker (a clone, once per task). */
+static inline void nx_io_store_waker(nx_waker *slot, nx_cx *cx) {
+  if (slot->task == cx->task) return;
+  nx_waker_drop(slot);
+  nx_waker self = {cx->task};
+  nx_waker_clone(&self, slot);
+}
+
+static int nx_io_poll_side(nx_io *io, nx_cx *cx, unsigned side) {
+  int rc = nx_io_check(io, cx, side);
+  if (rc < 0) return rc;
+  if (io->readiness_ & side) return NX_READY;
+  nx_io_store_waker(side == NX_IO_READ ? &io->reader_ : &io->writer_, cx);
+  return NX_PENDING;
+}
+
+int nx_io_poll_readable(nx_io *io, nx_cx *cx) { return nx_io_poll_side(io, cx, NX_IO_READ); }
+int nx_io_poll_writable(nx_io *io, nx_cx *cx) { return nx_io_poll_side(io, cx, NX_IO_WRITE); }
+
+void nx_io_clear_readable(nx_io *io) {
+  if (io != NULL) io->readiness_ &= ~(unsigned)NX_IO_READ;
+}
+
+void nx_io_clear_writable(nx_io *io) {
+  if (io != NULL) io->readiness_ &= ~(unsigned)NX_IO_WRITE;
+}
+
+int nx_io_read_poll(nx_io *io, nx_cx *cx, void *buf, size_t len, size_t *n_out) {
+  int rc = nx_io_check(io, cx, NX_IO_READ);
+  if (rc < 0) return rc;
+  if (buf == NULL || n_out == NULL) return NX_EINVAL;
+  while (io->readiness_ & NX_IO_READ) {
+    ssize_t n = read(io->fd_, buf, len);
+    if (n >= 0) {
+      *n_out = (size_t)n;
+      return NX_READY;
+    }
+    if (errno == EAGAIN || errno == EWOULDBLOCK)
+      io->readiness_ &= ~(unsigned)NX_IO_READ;
+    else if (errno != EINTR)
+      return -errno;
+  }
+  nx_io_store_waker(&io->reader_, cx);
+  return NX_PENDING;
+}
+
+int nx_io_write_poll(nx_io *io, nx_cx *cx, const void *buf, size_t len, size_t *n_out) {
+  int rc = nx_io_check(io, cx, NX_IO_WRITE);
+  if (rc < 0) return rc;
+  if (buf == NULL || n_out == NULL) return NX_EINVAL;
+  while (io->readiness_ & NX_IO_WRITE) {
+    ssize_t n = write(io->fd_, buf, len);
+    if (n >= 0) {
+      *n_out = (size_t)n;
+      return NX_READY;
+    }
+    if (errno == EAGAIN || errno == EWOULDBLOCK)
+      io->readiness_ &= ~(unsigned)NX_IO_WRITE;
+    else if (errno != EINTR)
+      return -errno;
+  }
+  nx_io_store_waker(&io->writer_, cx);
+  return NX_PENDING;
+}
+
+int nx_io_fd(const nx_io *io) { return io != NULL && io->svc_ != NULL ? io->fd_ : -1; }
+
+int nx_io_deregister(nx_io *io) {
+  if (io == NULL || io->svc_ == NULL) return NX_EINVAL;
+  if (!nx__on_owner(io->ex_)) return NX_EPERM;
+  int rc = NX_OK;
+  if (epoll_ctl(io->ex_->epfd, EPOLL_CTL_DEL, io->fd_, NULL) < 0) rc = -errno;
+  nx_io_detach(io->svc_, io);
+  io->fd_ = -1;
+  return rc;
+}
+
+void nx_io_drop(nx_io *io) { (void)nx_io_deregister(io); }

@@ -1,0 +1,49 @@
+/* What the runtime services (timer.c, io.c, shutdown.c, the channels) share:
+ * finding an executor's service, the checks every service entry point
+ * makes, and the cross-thread waker slot (atomic_waker.c). Not public. */
+#ifndef NXRT_SERVICES_INTERNAL_H
+#define NXRT_SERVICES_INTERNAL_H
+
+#include "executor.h"
+#include "nxrt_services.h"
+
+/* The executor's service whose poll hook is `poll`, or NULL. Services are
+ * identified by their hook: each kind has its own, and an executor has at
+ * most one of each kind. A handful at most, so a walk is cheap. */
+static inline nx_service *nx__service_find(nx_executor *ex,
+                                           void (*poll)(nx_service *, nx_executor *)) {
+  for (nx_service *s = ex->services; s != NULL; s = s->next)
+    if (s->poll == poll) return s;
+  return NULL;
+}
+
+/* Checks before a service touches executor state: 0, NX_ESHUTDOWN (shut
+ * down or shutting down: no service may be created or used any more), or
+ * NX_EPERM (not the executor's thread). */
+static inline int nx__service_check(nx_executor *ex) {
+  if (ex->shut || ex->shutting_down) return NX_ESHUTDOWN;
+  if (!nx__on_owner(ex)) return NX_EPERM;
+  return NX_OK;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Atomic waker: one waker slot that one side registers into and any      */
+/* thread wakes (the receiver of a cross-thread channel). See atomic_waker.c */
+/* ------------------------------------------------------------------------ */
+typedef struct nx_atomic_waker {
+  _Atomic unsigned state;
+  nx_waker waker;
+} nx_atomic_waker;
+
+void nx__atomic_waker_init(nx_atomic_waker *aw);
+/* Stores a clone of `w` (the borrowed waker of the polling task), unless the
+ * same task is already stored. Then the caller MUST re-check its condition:
+ * a wake that raced with the registration is never lost (see the file).
+ * Returns NX_OK or NX_EINVAL (w empty). */
+int nx__atomic_waker_register(nx_atomic_waker *aw, const nx_waker *w);
+/* Takes the stored waker out and wakes it (any thread). */
+void nx__atomic_waker_wake(nx_atomic_waker *aw);
+/* Takes the stored waker out and drops it (unregister). */
+void nx__atomic_waker_clear(nx_atomic_waker *aw);
+
+#endif /* NXRT_SERVICES_INTERNAL_H */
