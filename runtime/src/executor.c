@@ -227,7 +227,8 @@ static inline __attribute__((always_inline)) int nx_reserve_generic(nx_executor 
 
   size_t size = NX_TASK_HEADER_SIZE + nx_round16(desc->size);
   size_t join_off = 0;
-  if (flags & NX_RESERVE_JOINABLE) {
+  if ((flags & NX_RESERVE_JOINABLE) || desc->output_size != 0) {
+    /* a detached task with an output still needs somewhere to write it */
     join_off = size;
     size += sizeof(nx_join_block) + nx_round16(desc->output_size);
     if (join_off / 16 > UINT16_MAX) return NX_E2BIG;
