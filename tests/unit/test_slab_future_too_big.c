@@ -41,7 +41,8 @@ int main(void) {
   nx_future_desc huge = {fill_poll, NULL, 1 << 20, 16, 0};
   NX_CHECK_RC(nx_spawn_slab(ex, &huge, NULL, NULL, NULL), NX_E2BIG);
 
-  /* Joinable: state + 16 + output must fit what is left. */
+  /* With an output (joinable or not: a detached task gets an output buffer
+   * too), state + 16 + output must fit what is left. */
   nx_join j;
   nx_future_desc jfits = {fill_poll, NULL, max_state - 32, 16, 16};
   NX_CHECK_OK(nx_spawn_slab(ex, &jfits, NULL, NULL, &j));
@@ -49,9 +50,13 @@ int main(void) {
   nx_join j2 = {NULL};
   NX_CHECK_RC(nx_spawn_slab(ex, &jbig, NULL, NULL, &j2), NX_E2BIG);
   NX_CHECK(j2.task == NULL);
-  /* The same future without a join handle needs no join block: it fits. */
-  NX_CHECK_OK(nx_spawn_slab(ex, &jbig, NULL, NULL, NULL));
+  NX_CHECK_RC(nx_spawn_slab(ex, &jbig, NULL, NULL, NULL), NX_E2BIG);
   NX_CHECK_RC(nx_reserve(ex, NX_RESERVE_SLAB | NX_RESERVE_JOINABLE, &jbig, &r), NX_E2BIG);
+  /* Without an output, only a join handle needs the 16-byte join block. */
+  nx_future_desc nout = {fill_poll, NULL, max_state, 16, 0};
+  NX_CHECK_RC(nx_spawn_slab(ex, &nout, NULL, NULL, &j2), NX_E2BIG);
+  NX_CHECK_RC(nx_reserve(ex, NX_RESERVE_SLAB | NX_RESERVE_JOINABLE, &nout, &r), NX_E2BIG);
+  NX_CHECK_OK(nx_spawn_slab(ex, &nout, NULL, NULL, NULL));
 
   NX_CHECK_EQ_U(nx_slab_in_use(slab), 3);
   NX_CHECK_EQ_U(nx_executor_allocated_tasks(ex), 3);
