@@ -1,0 +1,134 @@
+/* Ping-pong between the executor and a plain thread: every cross-thread wake
+ * is delivered, none is lost, none is doubled.
+ *
+ * The thread publishes ping = i (release) and wakes the task through a
+ * cloned waker; the task's poll reads ping (acquire), answers pong = i and
+ * goes back to pending; the thread waits for pong = i before the next ping.
+ * The executor runs nx_run() in the mode under test:
+ *   busy    the executor spins, the thread spins (yielding now and then);
+ *           no syscall on either side in the steady state.
+ *   parked  the executor sleeps in epoll between pings, the thread sleeps on
+ *           a futex between pongs: every round trip crosses the park/unpark
+ *           handshake (and often hits its window: the ping can arrive while
+ *           the executor is between "parked = 1" and epoll_wait).
+ *
+ * A lost wake hangs nx_run(): the watchdog fails the test and prints how far
+ * it got. Each wake finds the task out of the inbox (the previous pong
+ * proves the previous poll ran), so each wake must cause exactly one poll:
+ * the test checks polls == round trips + 1 (the first poll) as well as the
+ * counts on both sides. It prints the mean round trip (informational only;
+ * no timing is asserted).
+ *
+ * Usage: test_pingpong busy|parked [round_trips]   (default 1000000).
+ * tests/threads/CMakeLists.txt registers smaller counts where a full million
+ * would not fit the CI budget (see there).
+ */
+#include "threads_test.h"
+
+enum { C_SENT, C_ANSWERED, C_POLLS };
+
+static _Atomic uint32_t ping, pong;
+static _Atomic int have_waker;
+static nx_waker task_waker; /* the task's clone, owned by the thread */
+static uint32_t round_trips = 1000000;
+static int parked_mode;
+
+typedef struct responder {
+  uint32_t next;      /* ping value expected next */
+  uint64_t polls;
+  uint64_t answered;
+  uint64_t stale;     /* polls that found no new ping */
+} responder;
+
+static responder *result; /* where the task leaves its counts (outside the task) */
+
+static nx_poll responder_poll(void *state, nx_cx *cx) {
+  responder *r = state;
+  r->polls++;
+  thr_counter_set(C_POLLS, (long)r->polls);
+  if (r->next == 0) {
+    nx_waker w = nx_cx_waker(cx);
+    NX_CHECK_OK(nx_waker_clone(&w, &task_waker));
+    r->next = 1;
+    atomic_store_explicit(&have_waker, 1, memory_order_release);
+    return NX_PENDING;
+  }
+  uint32_t p = atomic_load_explicit(&ping, memory_order_acquire);
+  if (p != r->next) {
+    r->stale++;
+    *result = *r;
+    return NX_PENDING;
+  }
+  NX_CHECK_EQ_U(p, r->next);
+  r->answered++;
+  r->next++;
+  thr_counter_set(C_ANSWERED, (long)r->answered);
+  *result = *r;
+  atomic_store_explicit(&pong, p, memory_order_release);
+  if (parked_mode) thr_futex_wake_all(&pong);
+  return p == round_trips ? NX_READY : NX_PENDING;
+}
+
+static void *pinger_main(void *arg) {
+  (void)arg;
+  while (!atomic_load_explicit(&have_waker, memory_order_acquire)) sched_yield();
+  for (uint32_t i = 1; i <= round_trips; i++) {
+    atomic_store_explicit(&ping, i, memory_order_release);
+    nx_waker_wake_by_ref(&task_waker);
+    thr_counter_set(C_SENT, (long)i);
+    uint32_t got = parked_mode ? thr_futex_wait_ne(&pong, i - 1) : thr_spin_until_ne(&pong, i - 1);
+    NX_CHECK_EQ_U(got, i);
+  }
+  nx_waker_drop(&task_waker);
+  return NULL;
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2 || (strcmp(argv[1], "busy") != 0 && strcmp(argv[1], "parked") != 0)) {
+    fprintf(stderr, "usage: %s busy|parked [round_trips]\n", argv[0]);
+    return 1;
+  }
+  parked_mode = strcmp(argv[1], "parked") == 0;
+  if (argc > 2) {
+    char *end = NULL;
+    unsigned long v = strtoul(argv[2], &end, 10);
+    if (end == argv[2] || *end != '\0' || v == 0 || v > UINT32_MAX - 1) {
+      fprintf(stderr, "bad round trip count '%s'\n", argv[2]);
+      return 1;
+    }
+    round_trips = (uint32_t)v;
+  }
+  thr_watchdog_start(parked_mode ? "test_pingpong parked" : "test_pingpong busy", 300);
+  thr_counter_name(C_SENT, "pings_sent");
+  thr_counter_name(C_ANSWERED, "pongs_answered");
+  thr_counter_name(C_POLLS, "polls");
+
+  nx_executor *ex = NULL;
+  NX_CHECK_OK(nx_executor_create(NULL, &ex));
+  responder final = {0};
+  result = &final;
+  nx_future_desc d = NX_FUTURE(responder, responder_poll, NULL);
+  NX_CHECK_OK(nx_spawn(ex, &d, NULL, NULL, NULL));
+
+  pthread_t th;
+  thr_start_thread(&th, pinger_main, NULL);
+  double t0 = thr_now_s();
+  NX_CHECK_OK(nx_run(ex, parked_mode ? NX_RUN_PARKED : NX_RUN_BUSY));
+  double t1 = thr_now_s();
+  thr_join_thread(th);
+
+  /* Every ping answered exactly once, by exactly one poll. */
+  NX_CHECK_EQ_U(final.answered, round_trips);
+  NX_CHECK_EQ_U(final.stale, 0);
+  NX_CHECK_EQ_U(final.polls, (uint64_t)round_trips + 1);
+  NX_CHECK_EQ_U(atomic_load(&pong), round_trips);
+  NX_CHECK_EQ_U(nx_executor_live_tasks(ex), 0);
+  /* The thread dropped its clone: the slot came back through the inbox or
+   * was freed at completion; either way nothing is left after a cycle. */
+  NX_CHECK(nx_run_once(ex) >= 0);
+  NX_CHECK_EQ_U(nx_executor_allocated_tasks(ex), 0);
+  nx_executor_destroy(ex);
+  printf("%s: %u round trips, %u wakes delivered, %.0f ns per round trip (%.2f s)\n",
+         thr_test_name, round_trips, round_trips, (t1 - t0) * 1e9 / round_trips, t1 - t0);
+  return 0;
+}
