@@ -79,9 +79,7 @@ void cross_wake(benchmark::State& st, Env& env, Mode m, bool parked, const PuPai
     cw.respond();
     if (cw.stopping()) guard.reset();  // run()/the poll loop ends
   };
-  size_t samples = parked ? env.blocking_roundtrips()
-                          : (m == Mode::kBatched ? env.spin_roundtrips() / 10
-                                                 : env.spin_roundtrips());
+  size_t samples = env.roundtrip_samples(m, parked);
   for (auto _ : st) {
     run_on_pair(
         st, env, pair,

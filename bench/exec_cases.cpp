@@ -389,10 +389,31 @@ long live_rss_fresh(size_t live) {
   return strtol(buf, nullptr, 10);
 }
 
+// The executor with N live tasks is built once per N and kept for both modes
+// and every repetition (building 1,000,000 tasks dominates the case's time);
+// a new N replaces it. The last one stays reachable until the process exits.
+Exec* g_live_exec = nullptr;
+size_t g_live_n = 0;
+
+long live_rss_cached(size_t live) {
+  static std::map<size_t, long> cache;
+  auto it = cache.find(live);
+  return it != cache.end() ? it->second : (cache[live] = live_rss_fresh(live));
+}
+
 void spawn_with_live(benchmark::State& st, Env& env, Mode m, size_t live) {
-  Exec e;
-  std::string why;
-  if (make_live(e, live, &why) != 0) return st.SkipWithError(why.c_str());
+  if (g_live_exec == nullptr || g_live_n != live) {
+    delete g_live_exec;
+    g_live_exec = new Exec;
+    g_live_n = live;
+    std::string why;
+    if (make_live(*g_live_exec, live, &why) != 0) {
+      delete g_live_exec;
+      g_live_exec = nullptr;
+      return st.SkipWithError(why.c_str());
+    }
+  }
+  Exec& e = *g_live_exec;
   nx_future_desc d = make_desc(poll_ready, kLiveFutureBytes);
   measure_checked(st, env, m, "spawn", [&] {
     int rc = e.spawn(&d, g_init);
@@ -401,7 +422,7 @@ void spawn_with_live(benchmark::State& st, Env& env, Mode m, size_t live) {
   });
   if (nx_executor_live_tasks(e.ex()) != live)
     return st.SkipWithError("the live task count changed during the case");
-  long rss = live_rss_fresh(live);
+  long rss = live_rss_cached(live);
   if (rss >= 0)
     st.counters["bytes_per_task"] = static_cast<double>(rss) / static_cast<double>(live);
   else
@@ -562,9 +583,7 @@ void cross_wake(benchmark::State& st, Env& env, Mode m, bool parked, const PuPai
   CrossWake cw(parked);
   std::string why;
   if (!cw.ok(&why)) return st.SkipWithError(why.c_str());
-  size_t samples = parked ? env.blocking_roundtrips()
-                          : (m == Mode::kBatched ? env.spin_roundtrips() / 10
-                                                 : env.spin_roundtrips());
+  size_t samples = env.roundtrip_samples(m, parked);
   int run_rc = 0;
   for (auto _ : st) {
     // The executor belongs to the thread that creates it: the main thread,
@@ -654,8 +673,8 @@ int register_cases(Env& env) {
     add_case(case_name("waker_clone_drop", m), "clone a waker, drop the clone",
              [e, m](benchmark::State& st) { waker_clone_drop(st, *e, m); });
   }
-  for (Mode m : modes)
-    for (size_t live = 1; live <= env.max_live_tasks(); live *= 10)
+  for (size_t live = 1; live <= env.max_live_tasks(); live *= 10)
+    for (Mode m : modes)
       add_case(case_name("spawn_with_live", m, {{"live_tasks", std::to_string(live)}}),
                "spawn+poll+free of a 64-byte future with live_tasks tasks alive",
                [e, m, live](benchmark::State& st) { spawn_with_live(st, *e, m, live); });

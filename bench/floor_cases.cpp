@@ -32,8 +32,8 @@ constexpr uint64_t kStop = ~uint64_t{0};
 void pingpong(benchmark::State& st, Env& env, Mode m, const PuPair& pair) {
   CaseTimer timer(env);
   SharedLine line;
-  size_t n = env.spin_roundtrips();
-  size_t warmup = n / 10;
+  size_t n = env.roundtrip_samples(m, false);
+  size_t warmup = (m == Mode::kBatched ? n * kBatch : n) / 10;
   // Spin without `pause`: a floor is the least the hardware needs.
   auto partner = [&] {
     uint64_t expect = 1;
@@ -56,12 +56,13 @@ void pingpong(benchmark::State& st, Env& env, Mode m, const PuPair& pair) {
   for (auto _ : st) {
     run_on_pair(st, env, pair,
                 [&] {
+                  for (size_t i = 0; i < warmup; i++) roundtrip();
                   if (m == Mode::kBatched)
-                    sample_loop(*env.samples, n / 10, warmup / 10, [] {}, [&] {
+                    sample_loop(*env.samples, n, 0, [] {}, [&] {
                       for (int i = 0; i < kBatch; i++) roundtrip();
                     });
                   else
-                    sample_loop(*env.samples, n, warmup, [] {}, roundtrip);
+                    sample_loop(*env.samples, n, 0, [] {}, roundtrip);
                   line.value.store(kStop, std::memory_order_release);
                 },
                 partner);
@@ -79,7 +80,7 @@ void eventfd_roundtrip(benchmark::State& st, Env& env, const PuPair& pair) {
     if (to_main >= 0) close(to_main);
     return;
   }
-  size_t n = env.blocking_roundtrips();
+  size_t n = env.roundtrip_samples(Mode::kSingle, true);
   std::atomic<bool> stop{false};
   Csw self_delta, other_delta;
   auto partner = [&] {

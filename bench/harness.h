@@ -47,10 +47,14 @@ struct Env {
 
   // Samples per case run. Single: one operation per sample; batched: kBatch.
   size_t samples_for(Mode m) const;
-  // Round trips through a spinning partner (~100-1000 cycles each).
-  size_t spin_roundtrips() const { return quick ? 2000 : 20000; }
-  // Round trips where a thread really sleeps (~50 us each here).
-  size_t blocking_roundtrips() const { return quick ? 300 : 4000; }
+  // Samples of a cross-thread round trip. Spinning partners (~100-2000
+  // cycles each): single mode one round trip per sample, batched kBatch.
+  // Blocking partners (~50-150 us each here): single mode only.
+  size_t roundtrip_samples(Mode m, bool blocking) const {
+    if (blocking) return quick ? 300 : 4000;
+    if (m == Mode::kBatched) return quick ? 50 : 500;
+    return quick ? 2000 : 20000;
+  }
   // Largest live-task count of spawn_with_live.
   size_t max_live_tasks() const { return quick ? 10000 : 1000000; }
 };
