@@ -196,12 +196,13 @@ def configure_and_build(v: Variant, args, tally: Tally, log, log_path: Path,
     # results of every test that does build; those still run.
     say(f"[{v.name}] build: cmake --build --preset {v.preset} -j{args.jobs} -- -k")
     tally.attempted.add(v.preset)
-    if stream(["cmake", "--build", "--preset", v.preset, f"-j{args.jobs}", "--", "-k"], log,
-              echo=args.verbose) != 0:
+    rc = stream(["cmake", "--build", "--preset", v.preset, f"-j{args.jobs}", "--", "-k"], log,
+                echo=args.verbose)
+    if rc != 0:
         say(tail(log_path))
         tally.fail(v.name, "build failed (tests whose targets built still run)", log_path)
-        return tests
-    say(f"[{v.name}] configured and built in {time.monotonic() - t0:.0f}s")
+    say(f"[{v.name}] configure + build {'FAILED' if rc else 'done'} in "
+        f"{time.monotonic() - t0:.0f}s")
     return tests
 
 
