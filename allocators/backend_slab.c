@@ -37,7 +37,8 @@ static pthread_once_t nx_classes_once = PTHREAD_ONCE_INIT;
 
 static void *nx_classes_alloc(void *ctx, size_t size, size_t align) {
   nx_slab_classes *c = ctx;
-  if (size > NX_SLAB_CLASS_MAX || align > NX_SLAB_ALIGN) return NULL;
+  if (size > NX_SLAB_CLASS_MAX || align > NX_SLAB_ALIGN || (align & (align - 1)) != 0)
+    return NULL;
   return nx_slab_alloc_inline(c->by_index[(size + NX_SLAB_CLASS_STEP - 1) / NX_SLAB_CLASS_STEP]);
 }
 

@@ -25,16 +25,21 @@
 #include <stdio.h>
 #include <string.h>
 
-static int nx_jemalloc_plain_aligns(size_t size, size_t align) {
-  return align <= 8 || (align == 16 && size >= 16);
+/* align is a power of two up to 8, or 16 for sizes of at least 16. */
+static inline int nx_jemalloc_plain_aligns(size_t size, size_t align) {
+  return ((align & (align - 1)) == 0 && align - 1 < 8) || (align == 16 && size >= 16);
+}
+
+static __attribute__((noinline)) void *nx_jemalloc_alloc_aligned(size_t size, size_t align) {
+  if (align == 0 || (align & (align - 1)) != 0) return NULL;
+  /* mallocx(0) is undefined behaviour in jemalloc's contract. */
+  return mallocx(size != 0 ? size : 1, MALLOCX_ALIGN(align));
 }
 
 static void *nx_jemalloc_alloc(void *ctx, size_t size, size_t align) {
   (void)ctx;
-  if (align == 0 || (align & (align - 1)) != 0) return NULL;
   if (nx_jemalloc_plain_aligns(size, align)) return malloc(size);
-  /* mallocx(0) is undefined behaviour in jemalloc's contract. */
-  return mallocx(size != 0 ? size : 1, MALLOCX_ALIGN(align));
+  return nx_jemalloc_alloc_aligned(size, align);
 }
 
 static void nx_jemalloc_free(void *ctx, void *ptr, size_t size, size_t align) {

@@ -32,7 +32,7 @@ static void nx_slab_thread(nx_slab *slab, unsigned char *base, size_t count) {
 
 static void *nx_slab_table_alloc(void *ctx, size_t size, size_t align) {
   nx_slab *slab = ctx;
-  if (size > slab->slot_size || align > NX_SLAB_ALIGN) return NULL;
+  if (size > slab->slot_size || align > NX_SLAB_ALIGN || (align & (align - 1)) != 0) return NULL;
   return nx_slab_alloc_inline(slab);
 }
 

@@ -19,14 +19,15 @@
 #include <pthread.h>
 #include <stdio.h>
 
-static int nx_tcmalloc_plain_aligns(size_t size, size_t align) {
-  return align <= 8 || (align == 16 && size >= 16);
+/* align is a power of two up to 8, or 16 for sizes of at least 16. */
+static inline int nx_tcmalloc_plain_aligns(size_t size, size_t align) {
+  return ((align & (align - 1)) == 0 && align - 1 < 8) || (align == 16 && size >= 16);
 }
 
 static void *nx_tcmalloc_alloc(void *ctx, size_t size, size_t align) {
   (void)ctx;
-  if (align == 0 || (align & (align - 1)) != 0) return NULL;
   if (nx_tcmalloc_plain_aligns(size, align)) return tc_malloc(size);
+  if (align == 0 || (align & (align - 1)) != 0) return NULL;
   return tc_memalign(align, size);
 }
 

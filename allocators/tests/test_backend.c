@@ -68,6 +68,11 @@ int main(void) {
   }
   a->free(a->ctx, NULL, 16, 16); /* freeing NULL is a no-op for every backend */
 
+  /* An alignment that is not a power of two is refused, for small and large sizes. */
+  CHECK(a->alloc(a->ctx, 64, 24) == NULL);
+  CHECK(a->alloc(a->ctx, 8, 3) == NULL);
+  CHECK(a->alloc(a->ctx, 1000, 48) == NULL);
+
   /* Freed memory is usable again. */
   void *p = a->alloc(a->ctx, 64, 64);
   CHECK(p != NULL && (uintptr_t)p % 64 == 0);

@@ -20,6 +20,7 @@ int main(void) {
 
   CHECK(a->alloc(a->ctx, 193, 8) == NULL);
   CHECK(a->alloc(a->ctx, 16, 128) == NULL);
+  CHECK(a->alloc(a->ctx, 16, 24) == NULL); /* not a power of two */
   CHECK(nx_slab_in_use(slab) == 0);
   CHECK(nx_slab_capacity(slab) == 0);
 
