@@ -188,10 +188,15 @@ typedef struct nx_io {
 } nx_io;
 
 /* Adds `fd` to the executor's epoll set for `interest` (NX_IO_READ and/or
- * NX_IO_WRITE), edge-triggered. `io` must not move until deregistered.
+ * NX_IO_WRITE), edge-triggered. `io` must be zero-filled (e.g. `nx_io io =
+ * {0}`, or inside task state spawned zeroed) or deregistered, and must not
+ * move until deregistered. Readiness starts set on both sides: the first
+ * nx_io_poll_* is READY, so the IO is simply tried first.
  * NX_EINVAL: NULL io/ex, fd < 0, interest 0 or unknown bits, io already
  * registered. NX_EPERM: wrong thread. NX_ESHUTDOWN. NX_ENOMEM. Other: the
- * negative errno of epoll_ctl (e.g. -EPERM for a regular file); on error
+ * negative errno of epoll_ctl: -EEXIST (this descriptor is already
+ * registered on this executor: one nx_io per descriptor; share it between a
+ * reader task and a writer task), -EPERM (a regular file), -EBADF. On error
  * nothing is registered. */
 int nx_io_register(nx_io *io, nx_executor *ex, int fd, unsigned interest);
 /* NX_READY if the read side is ready (data, EOF, error), else NX_PENDING

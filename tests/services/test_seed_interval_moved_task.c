@@ -30,7 +30,9 @@ int main(void) {
   nx_test_alloc_stats st = {0};
   nx_allocator al = nx_test_counting_allocator(&st);
   nx_executor *ex = nx_test_executor(0, 0, &al, NULL);
-  NX_CHECK_OK(nx_interval_init(&shared, ex, 20000000)); /* 20 ms */
+  /* Long enough that A surely polls before the first tick, even on a
+   * loaded machine under a sanitizer. */
+  NX_CHECK_OK(nx_interval_init(&shared, ex, 500000000)); /* 500 ms */
   nx_future_desc da = {a_poll, NULL, 0, 0, 0}, db = {b_poll, NULL, 0, 0, 0};
   nx_task_id a;
   NX_CHECK_OK(nx_spawn(ex, &da, NULL, &a, NULL));

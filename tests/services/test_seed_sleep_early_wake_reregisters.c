@@ -19,7 +19,7 @@ static nx_poll sleeper_poll(void *p, nx_cx *cx) {
   sleeper *s = p;
   if (s->nx_resume_ != 0 && nx_now_ns() < nx_sleep_deadline(&s->sl)) early_polls++;
   NX_BEGIN(s);
-  NX_CHECK_OK(nx_sleep_init(&s->sl, nx_cx_executor(cx), 100000000)); /* 100 ms */
+  NX_CHECK_OK(nx_sleep_init(&s->sl, nx_cx_executor(cx), 300000000)); /* 300 ms */
   {
     nx_waker w = nx_cx_waker(cx);
     NX_CHECK_OK(nx_waker_clone(&w, &sleeper_waker));

@@ -12,13 +12,13 @@ typedef struct {
   NX_ASYNC_FIELDS;
   nx_sleep sl;
   int id;
-  int64_t ns;
+  int64_t deadline;
 } sleeper;
 
 static nx_poll sleeper_poll(void *p, nx_cx *cx) {
   sleeper *s = p;
   NX_BEGIN(s);
-  NX_CHECK_OK(nx_sleep_init(&s->sl, nx_cx_executor(cx), s->ns));
+  NX_CHECK_OK(nx_sleep_init_until(&s->sl, nx_cx_executor(cx), s->deadline));
   NX_AWAIT(s, nx_sleep_poll(&s->sl, cx));
   fired_at[s->id] = nx_now_ns();
   NX_CHECK(fired_at[s->id] >= nx_sleep_deadline(&s->sl));
@@ -31,12 +31,13 @@ static void sleeper_drop(void *p) { nx_sleep_drop(&((sleeper *)p)->sl); }
 int main(void) {
   nx_test_start();
   nx_executor *ex = svc_executor();
-  /* Registered in the order 0..3; deadlines 40, 10, 30, 20 ms. */
-  static const int64_t ms[4] = {40, 10, 30, 20};
+  /* Registered in the order 0..3; deadlines 100, 25, 75, 50 ms. */
+  static const int64_t ms[4] = {100, 25, 75, 50};
+  int64_t base = nx_now_ns();
   for (int i = 0; i < 4; i++) {
     sleeper s = {0};
     s.id = i;
-    s.ns = ms[i] * 1000000;
+    s.deadline = base + ms[i] * 1000000;
     SVC_SPAWN(ex, sleeper, sleeper_poll, sleeper_drop, &s);
   }
   long csw0 = svc_nvcsw();
