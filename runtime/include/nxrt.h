@@ -310,7 +310,8 @@ int nx_reserve(nx_executor *ex, unsigned flags, const nx_future_desc *desc,
                nx_reservation *r);
 /* Turns a reservation into a queued task. Never fails for a reservation that
  * nx_reserve filled; NX_EINVAL for NULL/empty ones, or a join_out for a
- * reservation made without NX_RESERVE_JOINABLE (the reservation is kept). */
+ * reservation that has no join block (made without NX_RESERVE_JOINABLE and
+ * with output_size 0; the reservation is kept). */
 int nx_reserve_commit(nx_reservation *r, nx_task_id *id_out, nx_join *join_out);
 /* Gives the reservation back (the storage is freed, no drop_fn runs). */
 void nx_reserve_abort(nx_reservation *r);

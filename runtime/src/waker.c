@@ -13,10 +13,17 @@
 
 void nx__wake_remote(nx_task *t) {
   uint64_t s = atomic_load_explicit(&t->state, memory_order_relaxed);
+  /* Even when INBOX is already set (the wake is deduplicated) this is a
+   * read-modify-write with release semantics, never a plain load: the
+   * executor's acquire fetch_and that clears INBOX before the poll then reads
+   * from it, so everything this thread wrote before waking is visible to
+   * that poll. A plain load would let the poll miss the write and the wake
+   * be lost (x86 may reorder an earlier store after a later load). */
   do {
-    if (s & (NX_ST_DONE | NX_ST_INBOX)) return; /* done, or already on its way */
+    if (s & NX_ST_DONE) return;
   } while (!atomic_compare_exchange_weak_explicit(&t->state, &s, s | NX_ST_INBOX,
                                                   memory_order_acq_rel, memory_order_relaxed));
+  if (s & NX_ST_INBOX) return; /* already on its way */
   nx_executor *ex = t->ex;
   nx__inbox_push(&ex->inbox, t);
   /* seq_cst: ordered after the push's exchange (see park.c). */
