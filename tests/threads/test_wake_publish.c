@@ -22,6 +22,14 @@
  * nothing while the task has seen less than 2r is a lost wakeup: the task
  * would sleep forever with an unread message.
  *
+ * History: nx__wake_remote first returned on INBOX after a relaxed load;
+ * this test caught the lost wakeup within ~100-1000 rounds on x86 (the
+ * producer's store of msg = 2r sat in its store buffer while its load of the
+ * state word already saw INBOX; the executor's clear and poll then read the
+ * old msg). The fix makes the deduplicated path a read-modify-write too.
+ * ThreadSanitizer cannot find this (it does not reorder), so the normal
+ * build runs the most rounds.
+ *
  * Usage: test_wake_publish [rounds] (default 1000000; seed: NXRT_SEED).
  */
 #include "threads_test.h"
