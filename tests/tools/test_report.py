@@ -56,6 +56,16 @@ class ReportTest(unittest.TestCase):
             self.assertIn(" %s " % b, header)
         self.assertRegex(self.md, r"\| spawn_poll_free \| future_bytes=0 \| 1\.00x \| 0\.\d\dx")
 
+    def test_peer_params_fold_into_peer_name(self):
+        # asio's spawn rows carry api=post_run; they must sit beside the
+        # backends' rows (same case and future_bytes), named "asio post_run".
+        header = next(line for line in self.md.splitlines() if line.startswith("| case | params"))
+        self.assertIn(" asio post_run ", header)
+        self.assertNotIn("api=", self.md)
+        row = next(line for line in self.md.splitlines()
+                   if line.startswith("| spawn_poll_free | future_bytes=0 |"))
+        self.assertEqual(row.count(" / "), 6, row)  # 5 backends + asio post_run
+
     def test_csw_column(self):
         self.assertIn("voluntary csw / op", self.md)
 

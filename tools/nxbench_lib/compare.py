@@ -22,8 +22,8 @@ from nxbench_lib import report_results as rr
 
 MIN_REPS = 3
 # Fingerprint fields that differ between any two runs by design.
-EXPECTED_TO_DIFFER = ("git_commit", "commit", "date", "time", "timestamp", "started",
-                      "finished", "command", "duration_s")
+EXPECTED_TO_DIFFER = ("git_commit", "git_dirty", "commit", "date", "time", "timestamp",
+                      "started", "finished", "command", "duration_s", "build_dir")
 
 
 def add_arguments(parser):

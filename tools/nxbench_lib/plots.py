@@ -42,6 +42,15 @@ def _num(v):
     return "%.3g" % v
 
 
+def _tick(v, _pos=None):
+    """Axis label: 5, 20, 500, 20k, 5M (no 1e+07)."""
+    if v >= 1e6:
+        return "%gM" % (v / 1e6)
+    if v >= 1e4:
+        return "%gk" % (v / 1e3)
+    return "%g" % v
+
+
 def _png(fig):
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=DPI)
@@ -59,8 +68,7 @@ def _log_axis(ax, unit, values=None):
     ax.grid(True, which="major", axis="y", alpha=0.5)
     ax.grid(True, which="minor", axis="y", alpha=0.15)
     ax.set_ylabel("latency (%s, log scale)" % unit)
-    plain = FuncFormatter(lambda v, _pos: "%g" % v)
-    ax.yaxis.set_major_formatter(plain)
+    ax.yaxis.set_major_formatter(FuncFormatter(_tick))
     values = [v for v in (values or []) if v and v > 0]
     if values:
         lo = 10 ** math.floor(math.log10(min(values)))
@@ -69,7 +77,7 @@ def _log_axis(ax, unit, values=None):
         # Narrow ranges have few decade ticks: label 2x and 5x minor ticks too.
         if math.log10(hi / lo) < 2.5:
             ax.yaxis.set_minor_formatter(FuncFormatter(
-                lambda v, _pos: "%g" % v if round(v / 10 ** math.floor(math.log10(v)), 6)
+                lambda v, _pos: _tick(v) if round(v / 10 ** math.floor(math.log10(v)), 6)
                 in (2.0, 5.0) else ""))
         else:
             ax.yaxis.set_minor_formatter(NullFormatter())
@@ -82,7 +90,10 @@ def percentile_curves(title, by_mode, unit="cycles"):
     fig, axes = plt.subplots(1, len(modes), figsize=(5.6 * len(modes), 3.6), squeeze=False,
                              layout="constrained")
     for ax, mode in zip(axes[0], modes):
+        hidden = False
         for backend, values in by_mode[mode].items():
+            hidden = hidden or any(v <= 0 for v in values)
+            values = [v if v > 0 else float("nan") for v in values]
             ax.plot(range(len(values)), values, marker="o", label=backend,
                     color=backend_color(backend),
                     linestyle="--" if backend in ("asio", "libuv", "floor") else "-")
@@ -90,6 +101,9 @@ def percentile_curves(title, by_mode, unit="cycles"):
         ax.set_xticklabels(PERCENTILE_LABELS)
         _log_axis(ax, unit, [v for vals in by_mode[mode].values() for v in vals])
         ax.set_title("%s mode" % mode, fontsize=10)
+        if hidden:
+            ax.text(0.99, 0.02, "values <= 0 not drawn (below timer resolution)",
+                    transform=ax.transAxes, ha="right", va="bottom", fontsize=7, color="gray")
         ax.legend(fontsize=8)
     fig.suptitle(title, fontsize=11)
     return _png(fig)
@@ -112,7 +126,12 @@ def p50_p99_bars(title, panels, unit="cycles", ncols=3):
             ax.bar(i - 0.2, p50, width=0.4, color=color)
             ax.bar(i + 0.2, p99, width=0.4, color=color, alpha=0.45, hatch="//",
                    edgecolor=color)
-            ax.annotate(_num(p50), (i - 0.2, p50), ha="center", va="bottom", fontsize=7)
+            if p50 > 0:
+                ax.annotate(_num(p50), (i - 0.2, p50), ha="center", va="bottom", fontsize=7)
+            else:  # a log axis has no 0: say it at the bottom instead of drawing nothing
+                ax.annotate("0", (i - 0.2, 0), xycoords=("data", "axes fraction"),
+                            ha="center", va="bottom", fontsize=7)
+        floors = [f for f in floors if f[1] > 0]  # a 0 floor has no place on a log axis
         for flabel, fvalue in floors:
             ax.axhline(fvalue, color="black", linestyle="--", linewidth=1,
                        label="floor %s: %s" % (flabel, _num(fvalue)))
@@ -151,10 +170,14 @@ def live_scaling(series, unit="cycles"):
     _log_axis(ax_cost, unit, [v for pts in series.values() for p in pts for v in p[1:3]])
     ax_cost.set_xlabel("live tasks already spawned")
     ax_cost.set_title("spawn cost vs live tasks (solid p50, dotted p99)", fontsize=10)
-    ax_cost.legend(fontsize=7, ncol=2)
+    ax_cost.legend(fontsize=7, ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.2))
     ax_mem.set_xscale("log")
+    # Log: with few live tasks the RSS delta is mostly fixed overhead (pages,
+    # the first chunk), thousands of bytes per task; with many it is tens.
+    ax_mem.set_yscale("log")
+    ax_mem.yaxis.set_major_formatter(FuncFormatter(_tick))
     ax_mem.set_xlabel("live tasks")
-    ax_mem.set_ylabel("bytes per live task (RSS delta / N)")
+    ax_mem.set_ylabel("bytes per live task (RSS delta / N, log)")
     ax_mem.grid(True, alpha=0.4)
     ax_mem.set_title("memory per task vs live tasks", fontsize=10)
     if any_mem:
@@ -191,7 +214,7 @@ def cross_wake(by_case, floors, unit="cycles"):
                        label=b if ci == 0 else None)
                 ax.plot([x], [p99], marker="_", color="black", markersize=9)
             floor = floors.get(case, {}).get(cls)
-            if floor:
+            if floor and floor[1] > 0:
                 ax.hlines(floor[1], ci - 0.45, ci + 0.45, colors="black", linestyles="--",
                           label="floor %s: %s" % (floor[0], _num(floor[1])) if ci == 0 else None)
         ax.set_xticks(range(len(classes)))

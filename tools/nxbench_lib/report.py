@@ -34,8 +34,10 @@ def add_arguments(parser):
     parser.add_argument("results", metavar="RESULTS",
                         help="results.json, or the folder that holds it")
     parser.add_argument("--out", metavar="DIR",
-                        help="report folder (default: the folder of RESULTS). A profile "
-                             "table written there by `nxbench profile` is included.")
+                        help="report folder (default: the folder of RESULTS). Writes report.md, "
+                             "report.html and img/*.png (charts of an earlier report there are "
+                             "replaced). A profile table written there by `nxbench profile` is "
+                             "included.")
     parser.add_argument("--unit", choices=("cycles", "ns"), default="cycles",
                         help="latency unit of tables and charts (default: cycles)")
     parser.add_argument("--title", default="nxrt latency report",
@@ -93,8 +95,12 @@ def P(text, cls=None):
     return Block("p", text=text, cls=cls)
 
 
-def T(headers, rows, text_cols=1):
-    return Block("table", headers=headers, rows=rows, text_cols=text_cols)
+def T(headers, rows, text_cols=1, text_last=0):
+    """A table; the first `text_cols` and the last `text_last` columns are
+    text (left-aligned), the others numbers (right-aligned)."""
+    n = len(headers)
+    return Block("table", headers=headers, rows=rows,
+                 text_idx=set(range(text_cols)) | set(range(n - text_last, n)))
 
 
 def IMG(name, png, alt):
@@ -123,8 +129,27 @@ def _field(p, unit):
     return "%s_%s" % (p, unit)
 
 
+def fold_peer_params(groups):
+    """Peers may carry params the backends of the same case do not have
+    (asio's spawn_poll_free rows name the API: post_poll or post_run). Those
+    go into the peer's display name, so the peer lands in the same chart
+    and table row as the backends it stands beside."""
+    core = {}
+    for g in groups:
+        if g.backend not in rr.PEER_BACKENDS and g.backend != rr.FLOOR_BACKEND:
+            core.setdefault(g.case, set()).update(g.params)
+    for g in groups:
+        if g.backend in rr.PEER_BACKENDS and g.case in core:
+            extra = sorted((k, v) for k, v in g.params.items() if k not in core[g.case])
+            if extra:
+                g.backend = "%s %s" % (g.backend, " ".join(str(v) for _, v in extra))
+                g.params = {k: v for k, v in g.params.items() if k in core[g.case]}
+    groups.sort(key=rr.Group.sort_key)
+    return groups
+
+
 def build_blocks(data, out, unit):
-    groups = rr.groups(data)
+    groups = fold_peer_params(rr.groups(data))
     fp = data["fingerprint"]
     blocks = []
     if fp.get("synthetic_fixture"):
@@ -133,6 +158,13 @@ def build_blocks(data, out, unit):
     blocks.append(H(2, "How to read this"))
     with open(os.path.join(TEMPLATES, "how_to_read.md"), encoding="utf-8") as f:
         blocks.append(P(" ".join(f.read().split())))
+    step = fp.get("tsc_step_cycles")
+    if isinstance(step, (int, float)) and step > 1 and unit == "cycles":
+        blocks.append(P("On this machine the time-stamp counter advances in steps of %g cycles "
+                        "(fingerprint `tsc_step_cycles`), so a single-mode value is a multiple "
+                        "of that step minus the timer's cost, and 0 means \"less than one step\". "
+                        "Read batched mode for operations that cheap; log-scale charts cannot "
+                        "draw 0 and leave such points out." % step))
     blocks += _machine_blocks(data)
     blocks += _summary_blocks(groups, unit)
     blocks += _bar_blocks(groups, unit)
@@ -161,6 +193,16 @@ def _machine_blocks(data):
     cmd = rr.command_of(data)
     blocks.append(P("Command that produced these results:"))
     blocks.append(PRE(cmd if cmd else "(the results file does not record its command)"))
+    # `nxbench run` lists what it skipped (a core-pair class this machine does
+    # not have) and what went wrong; a reader must see both next to the numbers.
+    for key, title in (("skipped", "Skipped in this run"), ("errors", "Problems in this run")):
+        items = data.get(key)
+        if isinstance(items, list) and items:
+            blocks.append(P("%s:" % title))
+            blocks.append(T(["what", "why"] if key == "skipped" else ["problem"],
+                            [[str(i.get("what", "?")), str(i.get("reason", ""))]
+                             if isinstance(i, dict) and key == "skipped" else [str(i)]
+                             for i in items], text_cols=2))
     return blocks
 
 
@@ -229,6 +271,9 @@ def _floor_value(groups, case, mode, unit, pair_class=None):
         candidates = same or candidates
     same_mode = [g for g in candidates if g.mode == mode]
     candidates = same_mode or candidates
+    # `nxbench run` measures floors at the start and at the end of the run.
+    start = [g for g in candidates if g.params.get("phase") in (None, "start")]
+    candidates = start or candidates
     if not candidates:
         return None
     return fname, candidates[0].median(_field("p50", unit))
@@ -300,7 +345,7 @@ def _percentile_table(members, unit):
                     + [str(len(g.rows)), str(g.rows[0].get("samples", "-")),
                        str(g.backend_version or "-")])
     return T(["backend", "mode", "p50", "p90", "p99", "p99.9", "max", "reps", "samples",
-              "version"], rows, text_cols=2)
+              "version"], rows, text_cols=2, text_last=1)
 
 
 def _scaling_blocks(groups, unit):
@@ -308,9 +353,10 @@ def _scaling_blocks(groups, unit):
     if not members:
         return []
     blocks = [H(2, "Cost and memory versus live task count (%s)" % SCALING_CASE)]
-    # Prefer single mode for the chart: it is the one that shows the tail.
+    # Batched mode for the chart: a spawn costs tens of cycles, and single-mode
+    # values are quantized by the timer (tsc_step_cycles); the table has both.
     modes = {g.mode for g in members}
-    mode = "single" if "single" in modes else sorted(modes)[0]
+    mode = "batched" if "batched" in modes else sorted(modes)[0]
     series = {}
     for g in members:
         if g.mode != mode or "live_tasks" not in g.params:
@@ -442,7 +488,7 @@ def render_md(blocks, title):
             lines += ["![%s](img/%s.png)" % (b.alt, b.name), ""]
         elif b.kind == "table":
             lines.append("| " + " | ".join(_md_cell(h) for h in b.headers) + " |")
-            lines.append("|" + "|".join(":---" if i < b.text_cols else "---:"
+            lines.append("|" + "|".join(":---" if i in b.text_idx else "---:"
                                         for i in range(len(b.headers))) + "|")
             for r in b.rows:
                 lines.append("| " + " | ".join(_md_cell(c) for c in r) + " |")
@@ -464,11 +510,11 @@ def render_html(blocks, title):
             parts.append('<img alt="%s" src="data:image/png;base64,%s">'
                          % (html.escape(b.alt), base64.b64encode(b.png).decode("ascii")))
         elif b.kind == "table":
-            head = "".join('<th%s>%s</th>' % (' class="text"' if i < b.text_cols else "",
+            head = "".join('<th%s>%s</th>' % (' class="text"' if i in b.text_idx else "",
                                               html.escape(str(h)))
                            for i, h in enumerate(b.headers))
             body = "".join("<tr>%s</tr>" % "".join(
-                '<td%s>%s</td>' % (' class="text"' if i < b.text_cols else "",
+                '<td%s>%s</td>' % (' class="text"' if i in b.text_idx else "",
                                    html.escape(str(c))) for i, c in enumerate(r))
                 for r in b.rows)
             parts.append("<table><thead><tr>%s</tr></thead><tbody>%s</tbody></table>"
@@ -488,9 +534,16 @@ def _write_atomic(path, data):
 
 
 def write_report(blocks, out, title):
+    written = set()
     for b in blocks:
         if b.kind == "img":
             _write_atomic(os.path.join(out, "img", b.name + ".png"), b.png)
+            written.add(b.name + ".png")
+    # img/ belongs to the report: charts of an earlier report that this one
+    # no longer has would otherwise sit there looking current.
+    for old in glob.glob(os.path.join(out, "img", "*.png")):
+        if os.path.basename(old) not in written:
+            os.remove(old)
     md_path = os.path.join(out, "report.md")
     html_path = os.path.join(out, "report.html")
     _write_atomic(md_path, render_md(blocks, title))

@@ -126,6 +126,15 @@ def row_key(row):
 
 
 def backend_rank(name):
+    """Display order. A peer variant such as "asio post_run" (see
+    report.fold_peer_params) sorts with its peer."""
+    variant = ""
+    if " " in name:
+        name, variant = name.split(" ", 1)
+    return _backend_rank(name) + (variant,)
+
+
+def _backend_rank(name):
     if name in BUILTIN_BACKENDS:
         return (0, BUILTIN_BACKENDS.index(name), name)
     if name in PEER_BACKENDS:
