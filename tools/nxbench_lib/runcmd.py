@@ -13,6 +13,7 @@ on the already-built default tree, then the output is checked for form.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
 import json
 import os
@@ -755,8 +756,13 @@ def smoke_check(args) -> tuple[int, int]:
                                   out=str(out), no_report=True, build_dir=str(build_dir),
                                   list=False)
     passed = failed = 0
+    log_path = log_dir / "smoke-run.log"
+    say(f"    tools/nxbench run --quick --build-dir {build_dir} --out {out}  (log: {log_path})")
     try:
-        rc = main(run_args)
+        out.mkdir(parents=True, exist_ok=True)
+        with open(log_path, "w") as log, contextlib.redirect_stdout(log), \
+                contextlib.redirect_stderr(log):
+            rc = main(run_args)
     except CliError as e:
         say(f"    run --quick could not run: {e}")
         return 0, 1
