@@ -103,8 +103,8 @@ class CompareTest(unittest.TestCase):
         new = self.results("new.json", "--no-peers")
         rc, out, _ = tl.run_main(compare, [base, new])
         self.assertEqual(rc, 0)
-        self.assertIn("only in BASE (missing from NEW): spawn_poll_free future_bytes=0 "
-                      "batched asio", out)
+        self.assertIn("only in BASE (missing from NEW): spawn_poll_free api=post_run, "
+                      "future_bytes=0 batched asio", out)
 
 
 class CompareErrorsTest(unittest.TestCase):
