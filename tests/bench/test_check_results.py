@@ -93,6 +93,23 @@ def main() -> int:
         "spawn_with_live/mode:batched/live_tasks:1000/iterations:1/repeats:3")
     c.check((case, mode, params) == ("spawn_with_live", "batched", {"live_tasks": 1000}),
             f"parse_name: {(case, mode, params)}")
+    # Converting google-benchmark JSON: a case that failed (SkipWithError) and a
+    # binary reporting another backend than it was run as are problems.
+    job = runcmd.Job({"binary": "nxbench_slab", "path": "/x", "kind": "executor"}, "slab", "slab")
+    bench = {"run_name": "churn/mode:single/live_tasks:10/iterations:1", "run_type": "iteration",
+             "repetition_index": 0, "samples": 5.0, "label": "d", "p50_cycles": 1.0}
+    failed = dict(bench, error_occurred=True, error_message="churn step: NX_ENOMEM")
+    rows, problems = runcmd.rows_of(job, {"context": {"nxbench_backend": "slab",
+                                                      "nxbench_backend_version": "v"},
+                                          "benchmarks": [bench, failed]})
+    c.check(len(rows) == 1 and rows[0]["params"] == {"live_tasks": 10},
+            f"rows_of keeps the good run: {rows}")
+    c.check(any("NX_ENOMEM" in p for p in problems), f"failed case reported: {problems}")
+    rows, problems = runcmd.rows_of(job, {"context": {"nxbench_backend": "malloc",
+                                                      "nxbench_backend_version": "v"},
+                                          "benchmarks": [bench]})
+    c.check(rows and rows[0]["backend"] == "malloc", "rows keep the name the binary reports")
+    c.check(any("mislinked" in p for p in problems), f"backend mismatch reported: {problems}")
     return c.done("check_results")
 
 

@@ -442,7 +442,7 @@ def rows_of(job: Job, data: dict) -> tuple[list[dict], list[str]]:
     for b in data["benchmarks"]:
         if b.get("run_type") != "iteration":
             continue
-        name = b.get("run_name", b["name"])
+        name = b.get("run_name") or b.get("name", "")
         if b.get("error_occurred"):
             problems.append(f"{job.label}: {name}: {b.get('error_message', 'error')}")
             continue
