@@ -15,11 +15,10 @@ import re
 import string
 import sys
 
-from nxbench_lib import plots
+from nxbench_lib import REPO_ROOT, plots
 from nxbench_lib import report_results as rr
 
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-TEMPLATES = os.path.join(REPO_ROOT, "reports", "templates")
+TEMPLATES = str(REPO_ROOT / "reports" / "templates")
 PCT_FIELDS = ("p50", "p90", "p99", "p999", "max")
 # Which floor a case is read against (issue 4's targets use these pairs).
 FLOOR_FOR_CASE = {"cross_wake_busy": "pingpong", "cross_wake_parked": "eventfd_roundtrip"}
