@@ -235,16 +235,24 @@ def prepare_build(build_dir: str | None) -> pathlib.Path:
                            "nxrt build folder (NXRT_BUILD_BENCH=ON)?", 2)
         return path
     path = DEFAULT_BUILD_DIR
-    if not (path / "CMakeCache.txt").exists():
+    if not (path / "CMakeCache.txt").exists() or not (path / MANIFEST).exists():
         say("configuring the release preset: cmake --preset release")
         run_build_step(["cmake", "--preset", "release"])
-    manifest = load_manifest(path)
-    targets = [b["binary"] for b in manifest["binaries"]] + \
-        ["nxrt_plugin_" + p["name"] for p in manifest["plugins"]]
     jobs = str(os.cpu_count() or 2)
     say("building the benchmarks: cmake --build --preset release")
-    run_build_step(["cmake", "--build", "--preset", "release", "-j", jobs, "--target", *targets])
-    return path
+    # The build re-runs CMake when the tree changed, which may list new
+    # binaries: build until every binary the manifest names exists.
+    for _ in range(2):
+        manifest = load_manifest(path)
+        targets = [b["binary"] for b in manifest["binaries"]] + \
+            ["nxrt_plugin_" + p["name"] for p in manifest["plugins"]]
+        run_build_step(["cmake", "--build", "--preset", "release", "-j", jobs,
+                        "--target", *targets])
+        manifest = load_manifest(path)
+        if all(os.path.exists(b["path"]) for b in manifest["binaries"]):
+            return path
+    missing = [b["binary"] for b in manifest["binaries"] if not os.path.exists(b["path"])]
+    raise CliError(f"the build did not produce {', '.join(missing)}")
 
 
 def run_build_step(cmd: list[str]) -> None:
