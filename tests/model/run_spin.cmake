@@ -44,7 +44,7 @@ foreach(_v IN LISTS _variants)
     message(FATAL_ERROR "${_name}: spin -a failed (${_rc}):\n${_out}")
   endif()
   # SAFETY: assertions and end states only (no cycle detection needed).
-  execute_process(COMMAND "${CC}" -O2 -w -DSAFETY -o pan pan.c
+  execute_process(COMMAND "${CC}" -O1 -w -DSAFETY -o pan pan.c
     WORKING_DIRECTORY "${_dir}" RESULT_VARIABLE _rc OUTPUT_VARIABLE _out ERROR_VARIABLE _out)
   if(NOT _rc EQUAL 0)
     message(FATAL_ERROR "${_name}: compiling pan.c failed (${_rc}):\n${_out}")

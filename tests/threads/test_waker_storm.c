@@ -31,7 +31,7 @@
  *
  * Reproducible: the seed (argv[1] or NXRT_SEED) fixes every random choice of
  * every thread; the interleaving of course still varies from run to run.
- * Usage: test_waker_storm [seed] [cycles]   (defaults 1, 20000).
+ * Usage: test_waker_storm [seed] [cycles]   (defaults 1, 60000).
  */
 #include "threads_test.h"
 
@@ -40,7 +40,7 @@ enum { C_CYCLE, C_OPS, C_PHASE, C_SPAWNED };
 #define NWORKERS 4
 #define SLOTS_PER_TASK 4
 #define MAX_LIVE 300
-#define MAX_RECORDS 6000
+#define MAX_RECORDS 20000
 #define QUIESCE_POINTS 4
 #define OPS_PER_CYCLE 8 /* worker slot ops per executor cycle, at least */
 
@@ -281,7 +281,7 @@ int main(int argc, char **argv) {
   thr_counter_name(C_PHASE, "phase(0 run,1 destroyed,2 draining)");
   thr_counter_name(C_SPAWNED, "spawned");
   seed = thr_seed(argc, argv, 1, 1);
-  uint64_t cycles = 20000;
+  uint64_t cycles = 60000;
   if (argc > 2) cycles = strtoull(argv[2], NULL, 0);
   NX_CHECK(cycles >= 100);
   exec_rng = thr_rng_make(seed, 0);
