@@ -99,7 +99,7 @@ int main(int argc, char **argv) {
 
   pthread_t th;
   thr_start_thread(&th, producer_main, NULL);
-  uint64_t cycles = 0;
+  uint64_t cycles = 0, idle = 0;
   while (nx_executor_live_tasks(ex) != 0) {
     uint64_t r = atomic_load_explicit(&round_done, memory_order_seq_cst);
     int n = nx_run_once(ex);
@@ -113,8 +113,10 @@ int main(int argc, char **argv) {
                    "poll",
                    r, v, 2 * r);
     if ((++cycles & 0xffff) == 0) thr_counter_set(C_CYCLES, (long)cycles);
-    /* Idle: let the producer run (2 cores, maybe shared with another test). */
-    if (n == 0 && cycles % 64 == 0) sched_yield();
+    /* Long idle (~1 ms): let the producer run, it may share our core. Not
+     * sooner: tight spinning is what lines the drain up with the race. */
+    idle = n == 0 ? idle + 1 : 0;
+    if (idle % 65536 == 65535) sched_yield();
   }
   thr_join_thread(th);
   printf("test_wake_publish: %" PRIu64 " rounds (%" PRIu64 " wakes), %" PRIu64
