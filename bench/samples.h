@@ -55,8 +55,8 @@ struct Summary {
 
 // Sorts the samples in place and computes nearest-rank percentiles of
 //   max(0, raw - timer_cost) / ops_per_sample.
-// Single-operation mode passes the timer's median cost; batched mode passes
-// it too (it is then spread over the batch). An empty buffer gives zeros.
+// Both modes pass the timer's mean cost (TimerCost::mean); in batched mode it
+// is spread over the batch. An empty buffer gives zeros.
 Summary summarize(Samples& s, double ops_per_sample, double timer_cost);
 
 // Writes the summary as google-benchmark user counters: p50/p90/p99/p999/max

@@ -51,16 +51,22 @@ TimerCost tsc_timer_cost(int pairs) {
     lo = std::min(lo, d);
     hist[d < kBuckets ? d : kBuckets - 1]++;
   }
-  uint64_t half = static_cast<uint64_t>(pairs + 1) / 2, seen = 0;
-  int median = kBuckets - 1;
-  for (int b = 0; b < kBuckets; b++) {
+  // Median, then the mean of the readings up to the 99th percentile.
+  uint64_t half = static_cast<uint64_t>(pairs + 1) / 2;
+  uint64_t keep = static_cast<uint64_t>(pairs) * 99 / 100;
+  if (keep == 0) keep = 1;
+  uint64_t seen = 0, taken = 0;
+  int median = -1;
+  double sum = 0;
+  for (int b = 0; b < kBuckets && taken < keep; b++) {
+    if (median < 0 && seen + hist[b] >= half) median = b;
     seen += hist[b];
-    if (seen >= half) {
-      median = b;
-      break;
-    }
+    uint64_t take = std::min<uint64_t>(hist[b], keep - taken);
+    sum += static_cast<double>(take) * b;
+    taken += take;
   }
-  return TimerCost{static_cast<double>(median), static_cast<double>(lo)};
+  return TimerCost{sum / static_cast<double>(taken), static_cast<double>(median < 0 ? 0 : median),
+                   static_cast<double>(lo)};
 }
 
 uint64_t tsc_step_cycles(int reads) {

@@ -30,10 +30,17 @@ static inline __attribute__((always_inline)) uint64_t tsc_end() {
 double tsc_calibrate_ghz(int rounds = 3, int window_ms = 20);
 
 // What one fenced tsc_begin()/tsc_end() pair with nothing between costs, in
-// cycles: the median and minimum over `pairs` back-to-back measurements.
-// Measured right before each case, because the machine's speed level shifts
-// within seconds (MEASURING.md: "two speed levels").
+// cycles, over `pairs` back-to-back measurements. Measured right before each
+// case, because the machine's speed level shifts within seconds
+// (MEASURING.md: "two speed levels").
+//   mean  the mean of the readings up to their 99th percentile (interrupted
+//         pairs excluded). This is what cases subtract: where the TSC
+//         advances in steps (tsc_step_cycles), a pair costing 30 cycles reads
+//         21 or 42 by phase, so the median flips between the two while the
+//         mean of the readings stays the true cost.
+//   p50, min  for reference.
 struct TimerCost {
+  double mean;
   double p50;
   double min;
 };

@@ -49,7 +49,8 @@ BACKEND_ORDER = ("malloc", "slab", "jemalloc", "mimalloc", "tcmalloc")
 GBENCH_NAME_KEYS = {"iterations", "repeats", "min_time", "min_warmup_time", "threads"}
 # Counters copied to each row as they are (when the binary reports them).
 ROW_COUNTERS = ("min_cycles", "mean_cycles", "min_ns", "mean_ns", "ops_per_sample",
-                "timer_cost_cycles", "timer_cost_min_cycles", "tsc_ghz", "slot_bytes",
+                "timer_cost_cycles", "timer_cost_p50_cycles", "timer_cost_min_cycles", "tsc_ghz",
+                "slot_bytes",
                 "voluntary_csw_per_op", "voluntary_csw_per_op_main",
                 "voluntary_csw_per_op_other", "involuntary_csw_per_op")
 CASE_TIMEOUT_S = 600
