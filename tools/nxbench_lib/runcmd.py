@@ -25,6 +25,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import textwrap
 import time
 
 from nxbench_lib import BUILD_ROOT, REPO_ROOT, CliError, say
@@ -60,16 +61,16 @@ CASE_TIMEOUT_S = 600
 # CLI
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.description = (
+    parser.description = textwrap.fill(
         "Run the benchmark matrix: every allocator backend x every case, plus the floors "
         "(measured at the start and again at the end) and the peers (Boost.Asio, libuv). "
         "Writes google-benchmark JSON per binary and one merged DIR/results.json "
         "(schema: bench/README.md), prints a table of p50/p99 cycles per case and backend "
-        "with each backend's p50 ratio to glibc malloc, then writes the report.")
+        "with each backend's p50 ratio to glibc malloc, then writes the report.", width=79)
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.epilog = (
         "examples:\n"
-        "  tools/nxbench run                          the whole matrix (~10 min on 2 cores)\n"
+        "  tools/nxbench run                          the whole matrix (~4 min on 2 idle cores)\n"
         "  tools/nxbench run --quick                  one-minute smoke run\n"
         "  tools/nxbench run --backend slab --backend mimalloc --case spawn_poll_free\n"
         "  tools/nxbench run --backend mine=/path/libmine.so   your own allocator plugin")
