@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <numeric>
 
 namespace nxb {
 
@@ -70,14 +71,14 @@ TimerCost tsc_timer_cost(int pairs) {
 }
 
 uint64_t tsc_step_cycles(int reads) {
-  uint64_t step = UINT64_MAX;
+  uint64_t step = 0;
   uint64_t prev = tsc_begin();
-  for (int i = 0; i < reads; i++) {
+  for (int i = 0; i < reads && step != 1; i++) {
     uint64_t t = tsc_begin();
-    if (t != prev) step = std::min(step, t - prev);
+    step = std::gcd(step, t - prev);
     prev = t;
   }
-  return step == UINT64_MAX ? 0 : step;
+  return step;
 }
 
 bool tsc_is_invariant() {

@@ -46,9 +46,10 @@ struct TimerCost {
 };
 TimerCost tsc_timer_cost(int pairs = 20000);
 
-// The smallest non-zero step between two back-to-back TSC reads, in cycles:
-// 1 on bare metal; larger under some hypervisors that scale the guest TSC
-// (21 on the KVM guests this project is developed on). Single-operation
+// The step the TSC advances in, in cycles: the greatest common divisor of
+// the differences between successive reads. 1 on bare metal; larger under
+// hypervisors whose guest TSC moves in steps (21 on the KVM guests this
+// project is developed on). Single-operation
 // samples are quantised to this step; batched ones divide it by the batch.
 uint64_t tsc_step_cycles(int reads = 20000);
 
