@@ -510,7 +510,16 @@ int nx_cancel(nx_executor *ex, nx_task_id id) {
 }
 
 size_t nx_executor_live_tasks(const nx_executor *ex) { return ex ? ex->live : 0; }
-size_t nx_executor_allocated_tasks(const nx_executor *ex) { return ex ? ex->table_used : 0; }
+size_t nx_executor_allocated_tasks(const nx_executor *ex) {
+  if (ex == NULL) return 0;
+  if (!ex->shut) return ex->table_used;
+  /* After shutdown other threads free orphans under the lock. */
+  nx_executor *mut = (nx_executor *)ex;
+  pthread_mutex_lock(&mut->lock);
+  size_t n = ex->table_used;
+  pthread_mutex_unlock(&mut->lock);
+  return n;
+}
 nx_slab *nx_executor_slab(nx_executor *ex) { return ex ? ex->slab : NULL; }
 
 void nx__executor_add_service(nx_executor *ex, nx_service *s) {
