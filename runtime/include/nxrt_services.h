@@ -319,11 +319,12 @@ int nx_mpsc_recv_poll(const nx_mpsc_rx *rx, nx_cx *cx, void *out);
 /* A send that waits for room; polled by a task on ANY executor (FIFO among
  * waiting senders). `value` must stay valid until READY or dropped. */
 typedef struct nx_mpsc_send {
+  int owner_;                        /* the polling task's view; no lock */
   nx_mpsc *ch_;
   const void *value_;
-  nx_waker waker_;
+  nx_waker waker_;                   /* under the channel's lock while queued */
   struct nx_mpsc_send *prev_, *next_;
-  int state_, queued_;
+  int state_;                        /* under the channel's lock */
 } nx_mpsc_send;
 /* NX_EINVAL as nx_mpsc_try_send. */
 int nx_mpsc_send_init(nx_mpsc_send *s, const nx_mpsc_tx *tx, const void *value);

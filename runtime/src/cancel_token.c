@@ -9,12 +9,13 @@
  *
  * Children: a parent holds weak links to its children (the list), a child a
  * reference to its parent. A child whose last reference goes unlinks itself
- * under the parent's lock; cancel() walks the children under that same lock,
- * so a child it reaches is never freed under it. Locks are only ever taken
- * parent first, then child (cancel recursing down), never the other way, so
- * there is no deadlock. Each waiting future holds a token reference, and
- * its drop unlinks it: nothing accumulates per poll (the seed's pushed a new
- * waiter node on every poll and kept them until cancel).
+ * under the parent's lock; cancel() takes a reference to each child under
+ * that same lock (skipping one already at zero), so a child it goes on to
+ * cancel is never freed under it. A thread holds one token lock at a time
+ * (no lock order to get wrong, any tree depth). Each waiting future holds a
+ * token reference, and its drop unlinks it: nothing accumulates per poll
+ * (the seed's pushed a new waiter node on every poll and kept them until
+ * cancel).
  */
 #include "services.h"
 
@@ -29,6 +30,7 @@ struct nx_cancel_token {
   nx_cancel_token *parent;                 /* a reference, or NULL */
   nx_cancel_token *children;               /* under this token's lock */
   nx_cancel_token *sib_prev, *sib_next;    /* under the parent's lock */
+  nx_cancel_token *work_next;              /* on a cancel()'s work list */
 };
 
 static nx_cancel_token *nx_token_new(void) {
@@ -93,9 +95,22 @@ void nx_cancel_token_release(nx_cancel_token *tok) {
   }
 }
 
-void nx_cancel_token_cancel(nx_cancel_token *tok) {
-  if (tok == NULL) return;
-  if (atomic_load_explicit(&tok->cancelled, memory_order_acquire)) return;
+/* A reference unless the token is already on its way out (refs 0: it is
+ * waiting for the parent's lock, which the caller holds, to unlink itself). */
+static int nx_token_try_retain(nx_cancel_token *tok) {
+  size_t r = atomic_load_explicit(&tok->refs, memory_order_relaxed);
+  do {
+    if (r == 0) return 0;
+  } while (!atomic_compare_exchange_weak_explicit(&tok->refs, &r, r + 1, memory_order_relaxed,
+                                                  memory_order_relaxed));
+  return 1;
+}
+
+/* Cancels one token: wakes its waiters, sets the flag, and pushes its
+ * children (with a reference each) onto `*work`. Only the thread that sets
+ * the flag collects the children, so a token sits on at most one work list
+ * and `work_next` needs no lock. */
+static void nx_token_cancel_one(nx_cancel_token *tok, nx_cancel_token **work) {
   pthread_mutex_lock(&tok->lock);
   if (!atomic_load_explicit(&tok->cancelled, memory_order_relaxed)) {
     while (tok->waiters != NULL) {
@@ -108,11 +123,30 @@ void nx_cancel_token_cancel(nx_cancel_token *tok) {
     /* Stored after the waiters are unlinked: a poll that sees the flag
      * without the lock then knows cancel() is done with its future. */
     atomic_store_explicit(&tok->cancelled, 1, memory_order_release);
-    /* Children stay linked (they unlink themselves when released). */
-    for (nx_cancel_token *c = tok->children; c != NULL; c = c->sib_next)
-      nx_cancel_token_cancel(c);
+    for (nx_cancel_token *c = tok->children; c != NULL; c = c->sib_next) {
+      if (!nx_token_try_retain(c)) continue;
+      c->work_next = *work;
+      *work = c;
+    }
   }
   pthread_mutex_unlock(&tok->lock);
+}
+
+/* Walks the tree with an explicit work list instead of recursing with the
+ * parent's lock held: one lock at a time, any depth. When it returns, every
+ * descendant that existed when the flag was set is cancelled, and one made
+ * later is born cancelled. */
+void nx_cancel_token_cancel(nx_cancel_token *tok) {
+  if (tok == NULL) return;
+  if (atomic_load_explicit(&tok->cancelled, memory_order_acquire)) return;
+  nx_cancel_token *work = NULL;
+  nx_token_cancel_one(tok, &work);
+  while (work != NULL) {
+    nx_cancel_token *c = work;
+    work = c->work_next;
+    nx_token_cancel_one(c, &work);
+    nx_cancel_token_release(c);
+  }
 }
 
 int nx_cancel_token_is_cancelled(const nx_cancel_token *tok) {

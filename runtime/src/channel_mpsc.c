@@ -3,7 +3,10 @@
  * The queue is Dmitry Vyukov's bounded array queue: each cell carries a
  * sequence number saying whose turn it is, producers claim a position with a
  * CAS on `tail`, the consumer owns `head`. Lock-free for senders, wait-free
- * and atomic-RMW-free for the receiver, no allocation after create.
+ * for the receiver, no allocation after create. The sequence counts in half
+ * steps (2*pos: free for the producer of pos; 2*pos+1: full for the consumer
+ * of pos), so that a ring of ONE cell can tell "full" from "free for the
+ * next lap" (the original's pos/pos+1 cannot when capacity is 1).
  *
  * Receiver wake (no lost wakeup): a sender publishes its value (release store
  * of the cell's sequence) and then always runs nx__atomic_waker_wake; the
@@ -36,7 +39,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { NX_MS_IDLE = 1, NX_MS_WAITING, NX_MS_WOKEN, NX_MS_DONE };
+/* nx_mpsc_send.owner_ (only the polling task reads or writes it; 0: never
+ * initialized) and .state_ (meaningful while owner_ is QUEUED; the receiver
+ * changes it, so it is read and written under the lock only). */
+enum { NX_MSO_IDLE = 1, NX_MSO_QUEUED, NX_MSO_DONE };
+enum { NX_MS_WAITING = 1, NX_MS_WOKEN };
 
 struct nx_mpsc {
   alignas(64) _Atomic size_t tail; /* producers */
@@ -69,7 +76,7 @@ static int nx_mpsc_push(nx_mpsc *ch, const void *value) {
   for (;;) {
     c = nx_mpsc_cell_at(ch, pos);
     size_t seq = atomic_load_explicit(&c->seq, memory_order_acquire);
-    intptr_t diff = (intptr_t)seq - (intptr_t)pos;
+    intptr_t diff = (intptr_t)(seq - 2 * pos);
     if (diff == 0) {
       if (atomic_compare_exchange_weak_explicit(&ch->tail, &pos, pos + 1, memory_order_relaxed,
                                                 memory_order_relaxed))
@@ -81,7 +88,7 @@ static int nx_mpsc_push(nx_mpsc *ch, const void *value) {
     }
   }
   if (ch->elem) memcpy(c->value, value, ch->elem);
-  atomic_store_explicit(&c->seq, pos + 1, memory_order_release);
+  atomic_store_explicit(&c->seq, 2 * pos + 1, memory_order_release);
   return 1;
 }
 
@@ -89,13 +96,13 @@ static int nx_mpsc_push(nx_mpsc *ch, const void *value) {
 static int nx_mpsc_pop(nx_mpsc *ch, void *out) {
   size_t pos = ch->head;
   nx_mpsc_cell *c = nx_mpsc_cell_at(ch, pos);
-  if (atomic_load_explicit(&c->seq, memory_order_acquire) != pos + 1) return 0;
+  if (atomic_load_explicit(&c->seq, memory_order_acquire) != 2 * pos + 1) return 0;
   if (out != NULL) {
     if (ch->elem) memcpy(out, c->value, ch->elem);
   } else if (ch->drop) {
     ch->drop(c->value);
   }
-  atomic_store_explicit(&c->seq, pos + ch->mask + 1, memory_order_release);
+  atomic_store_explicit(&c->seq, 2 * (pos + ch->mask + 1), memory_order_release);
   ch->head = pos + 1;
   return 1;
 }
@@ -155,7 +162,7 @@ int nx_mpsc_create(size_t capacity, size_t elem_size, nx_value_drop_fn drop, nx_
     return NX_ENOMEM;
   }
   for (size_t i = 0; i < cap; i++)
-    atomic_init(&((nx_mpsc_cell *)(void *)(ch->cells + i * ch->cell_size))->seq, i);
+    atomic_init(&((nx_mpsc_cell *)(void *)(ch->cells + i * ch->cell_size))->seq, 2 * i);
   ch->mask = cap - 1;
   ch->elem = elem_size;
   ch->drop = drop;
@@ -245,31 +252,33 @@ int nx_mpsc_send_init(nx_mpsc_send *s, const nx_mpsc_tx *tx, const void *value) 
   if (tx == NULL || tx->ch_ == NULL || (value == NULL && tx->ch_->elem != 0)) return NX_EINVAL;
   s->ch_ = tx->ch_;
   s->value_ = value;
-  s->state_ = NX_MS_IDLE;
+  s->owner_ = NX_MSO_IDLE;
   return NX_OK;
 }
 
-/* Leaves the wait list (if on it) and finishes with `rc`. While the future
- * is `queued_` the receiver may change state_ (WAITING -> WOKEN) under the
- * lock, so state_ is only touched under the lock then; otherwise only the
- * owner can reach it. */
+/* Leaves the wait list (if on it) and finishes with `rc`. */
 static int nx_mpsc_send_finish(nx_mpsc_send *s, int rc) {
   nx_mpsc *ch = s->ch_;
-  int queued = s->queued_;
-  if (queued) pthread_mutex_lock(&ch->lock);
-  if (s->state_ == NX_MS_WAITING) nx_mpsc_unlink(ch, s);
-  s->state_ = rc == NX_READY ? NX_MS_DONE : NX_MS_IDLE;
-  s->queued_ = 0;
-  nx_waker w = s->waker_;
-  s->waker_.task = NULL;
-  if (queued) pthread_mutex_unlock(&ch->lock);
+  nx_waker w;
+  if (s->owner_ == NX_MSO_QUEUED) {
+    pthread_mutex_lock(&ch->lock);
+    if (s->state_ == NX_MS_WAITING) nx_mpsc_unlink(ch, s);
+    s->state_ = 0;
+    w = s->waker_;
+    s->waker_.task = NULL;
+    pthread_mutex_unlock(&ch->lock);
+  } else {
+    w = s->waker_;
+    s->waker_.task = NULL;
+  }
+  s->owner_ = rc == NX_READY ? NX_MSO_DONE : NX_MSO_IDLE;
   nx_waker_drop(&w);
   return rc;
 }
 
 int nx_mpsc_send_poll(nx_mpsc_send *s, nx_cx *cx) {
-  if (s == NULL || cx == NULL || s->ch_ == NULL || s->state_ == 0) return NX_EINVAL;
-  if (!s->queued_ && s->state_ == NX_MS_DONE) return NX_READY;
+  if (s == NULL || cx == NULL || s->ch_ == NULL || s->owner_ == 0) return NX_EINVAL;
+  if (s->owner_ == NX_MSO_DONE) return NX_READY;
   nx_mpsc *ch = s->ch_;
   if (atomic_load_explicit(&ch->rx_closed, memory_order_acquire))
     return nx_mpsc_send_finish(s, NX_EPIPE);
@@ -278,9 +287,9 @@ int nx_mpsc_send_poll(nx_mpsc_send *s, nx_cx *cx) {
     return nx_mpsc_send_finish(s, NX_READY);
   }
   pthread_mutex_lock(&ch->lock);
-  if (s->state_ != NX_MS_WAITING) {
+  if (s->owner_ != NX_MSO_QUEUED || s->state_ != NX_MS_WAITING) {
     /* A woken sender that lost the slot (to a try_send) keeps its turn. */
-    if (s->state_ == NX_MS_WOKEN) {
+    if (s->owner_ == NX_MSO_QUEUED && s->state_ == NX_MS_WOKEN) {
       s->prev_ = NULL;
       s->next_ = ch->wait_head;
       if (ch->wait_head) ch->wait_head->prev_ = s;
@@ -294,7 +303,7 @@ int nx_mpsc_send_poll(nx_mpsc_send *s, nx_cx *cx) {
       ch->wait_tail = s;
     }
     s->state_ = NX_MS_WAITING;
-    s->queued_ = 1;
+    s->owner_ = NX_MSO_QUEUED;
     atomic_fetch_add_explicit(&ch->nwaiting, 1, memory_order_acq_rel); /* see the top */
   }
   nx__waker_store(&s->waker_, cx);
@@ -311,16 +320,21 @@ int nx_mpsc_send_poll(nx_mpsc_send *s, nx_cx *cx) {
 void nx_mpsc_send_drop(nx_mpsc_send *s) {
   if (s == NULL || s->ch_ == NULL) return;
   nx_mpsc *ch = s->ch_;
-  if (s->queued_) {
+  nx_waker w;
+  if (s->owner_ == NX_MSO_QUEUED) {
     pthread_mutex_lock(&ch->lock);
     if (s->state_ == NX_MS_WAITING) nx_mpsc_unlink(ch, s);
     /* Woken for a free slot but never used it: hand the wake on. */
     else if (s->state_ == NX_MS_WOKEN) nx_mpsc_wake_first_locked(ch);
-    s->state_ = NX_MS_DONE;
+    s->state_ = 0;
+    w = s->waker_;
+    s->waker_.task = NULL;
     pthread_mutex_unlock(&ch->lock);
+  } else {
+    w = s->waker_;
+    s->waker_.task = NULL;
   }
-  s->state_ = NX_MS_DONE;
-  s->queued_ = 0;
+  s->owner_ = NX_MSO_DONE;
   s->ch_ = NULL;
-  nx_waker_drop(&s->waker_);
+  nx_waker_drop(&w);
 }
