@@ -7,10 +7,14 @@
  * The executor runs nx_run() in the mode under test:
  *   busy    the executor spins, the thread spins (yielding now and then);
  *           no syscall on either side in the steady state.
- *   parked  the executor sleeps in epoll between pings, the thread sleeps on
- *           a futex between pongs: every round trip crosses the park/unpark
- *           handshake (and often hits its window: the ping can arrive while
- *           the executor is between "parked = 1" and epoll_wait).
+ *   parked  the executor sleeps in epoll between pings; the thread spins a
+ *           little for the pong, then sleeps on a futex. The short spin is
+ *           deliberate: the next ping then lands a few hundred ns after the
+ *           pong, while the executor is on its way into park (between its
+ *           idle check, "parked = 1", the inbox re-check and epoll_wait),
+ *           which is the handshake's window. (A thread that always slept
+ *           would ping long after the executor is asleep, and a handshake
+ *           without its re-check would pass.)
  *
  * A lost wake hangs nx_run(): the watchdog fails the test and prints how far
  * it got. Each wake finds the task out of the inbox (the previous pong
@@ -28,6 +32,7 @@
 enum { C_SENT, C_ANSWERED, C_POLLS };
 
 static _Atomic uint32_t ping, pong;
+static _Atomic int pinger_sleeping; /* parked mode: the thread is (about to be) in futex_wait */
 static _Atomic int have_waker;
 static nx_waker task_waker; /* the task's clone, owned by the thread */
 static uint32_t round_trips = 1000000;
@@ -64,9 +69,30 @@ static nx_poll responder_poll(void *state, nx_cx *cx) {
   r->next++;
   thr_counter_set(C_ANSWERED, (long)r->answered);
   *result = *r;
-  atomic_store_explicit(&pong, p, memory_order_release);
-  if (parked_mode) thr_futex_wake_all(&pong);
+  if (parked_mode) {
+    /* Dekker with the thread's "sleeping = 1; re-check pong": both seq_cst,
+     * so either it sees the pong or we see it asleep (and skip the futex
+     * syscall when it is still spinning). */
+    atomic_store_explicit(&pong, p, memory_order_seq_cst);
+    if (atomic_load_explicit(&pinger_sleeping, memory_order_seq_cst)) thr_futex_wake_all(&pong);
+  } else {
+    atomic_store_explicit(&pong, p, memory_order_release);
+  }
   return p == round_trips ? NX_READY : NX_PENDING;
+}
+
+/* Spin briefly (~1-2 us), then sleep on the futex. */
+static uint32_t wait_pong_parked(uint32_t old) {
+  uint32_t v;
+  for (int i = 0; i < 2000; i++) {
+    if ((v = atomic_load_explicit(&pong, memory_order_acquire)) != old) return v;
+    thr_cpu_relax();
+  }
+  atomic_store_explicit(&pinger_sleeping, 1, memory_order_seq_cst);
+  while ((v = atomic_load_explicit(&pong, memory_order_seq_cst)) == old)
+    syscall(SYS_futex, (uint32_t *)&pong, FUTEX_WAIT_PRIVATE, old, NULL, NULL, 0);
+  atomic_store_explicit(&pinger_sleeping, 0, memory_order_relaxed);
+  return v;
 }
 
 static void *pinger_main(void *arg) {
@@ -76,7 +102,7 @@ static void *pinger_main(void *arg) {
     atomic_store_explicit(&ping, i, memory_order_release);
     nx_waker_wake_by_ref(&task_waker);
     thr_counter_set(C_SENT, (long)i);
-    uint32_t got = parked_mode ? thr_futex_wait_ne(&pong, i - 1) : thr_spin_until_ne(&pong, i - 1);
+    uint32_t got = parked_mode ? wait_pong_parked(i - 1) : thr_spin_until_ne(&pong, i - 1);
     NX_CHECK_EQ_U(got, i);
   }
   nx_waker_drop(&task_waker);
