@@ -325,7 +325,8 @@ int nx_cancel(nx_executor *ex, nx_task_id id);
 /* Runs one cycle: drains the cross-thread inbox, polls at most
  * tasks_per_cycle ready tasks in FIFO order (tasks woken during the cycle go
  * behind those already waiting, so none starves), fires due timers and polls
- * IO readiness without blocking. Returns the number of polls made (>= 0).
+ * IO readiness without blocking. Returns the number of polls made (>= 0;
+ * discarding the queue entry of a task that already completed is no poll).
  * NX_EINVAL, NX_ESHUTDOWN, NX_EPERM, NX_EBUSY (called from inside a poll). */
 int nx_run_once(nx_executor *ex);
 /* Runs cycles until no live task is left. When nothing is ready it parks
@@ -341,8 +342,12 @@ int nx_block_on(nx_executor *ex, nx_run_mode mode, const nx_future_desc *desc,
 
 /* Live tasks: spawned and not yet completed or cancelled. */
 size_t nx_executor_live_tasks(const nx_executor *ex);
-/* Task slots allocated: live tasks plus completed ones still referenced by
- * wakers or join handles (zombies). */
+/* Task slots allocated: live tasks, completed ones still referenced by
+ * wakers or join handles (zombies), and completed ones whose ready-queue
+ * entry the run loop has not reached yet (a task that woke itself in its last
+ * poll or was cancelled while queued, behind other queued tasks: its slot is
+ * freed when a cycle reaches the entry; entries at the front of the queue
+ * are reaped at once, and nx_run returns with none left). */
 size_t nx_executor_allocated_tasks(const nx_executor *ex);
 /* The executor's slab, or NULL if none was configured. */
 nx_slab *nx_executor_slab(nx_executor *ex);

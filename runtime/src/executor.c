@@ -403,9 +403,23 @@ static inline int nx_check_runnable(nx_executor *ex) {
 /* How often a cycle polls epoll without blocking while IO is registered. */
 #define NX_EVENT_INTERVAL 61
 
+/* Completed tasks keep their ready-ring entry (so the ring never points at
+ * freed memory) until the ring reaches it; pop such entries off the front
+ * eagerly so the common cases (a task that woke itself in its last poll, a
+ * queued task cancelled) free their slot at once. */
+static inline void nx_reap_front(nx_executor *ex) {
+  while (ex->ring_head != ex->ring_tail) {
+    nx_task *t = ex->ring[ex->ring_head & ex->ring_mask];
+    if (NX_LIKELY(!(t->flags & NX_TF_DONE))) return;
+    ex->ring_head++;
+    t->queued = 0;
+    nx_task_reap(ex, t);
+  }
+}
+
 static int nx_run_cycle(nx_executor *ex) {
   if (nx__inbox_peek(&ex->inbox)) nx_drain_inbox(ex);
-  uint32_t n = ex->ring_tail - ex->ring_head;
+  uint32_t n = ex->ring_tail - ex->ring_head, polls = 0;
   if (n > ex->tasks_per_cycle) n = ex->tasks_per_cycle;
   for (uint32_t i = 0; i < n; i++) {
     nx_task *t = ex->ring[ex->ring_head++ & ex->ring_mask];
@@ -414,6 +428,7 @@ static int nx_run_cycle(nx_executor *ex) {
       nx_task_reap(ex, t);
       continue;
     }
+    polls++;
     ex->cx.task = t;
     nx_poll r = t->poll(nx__task_state(t), &ex->cx);
     ex->cx.task = NULL;
@@ -429,7 +444,8 @@ static int nx_run_cycle(nx_executor *ex) {
     ex->cycle = 0;
     nx__poll_events(ex, 0);
   }
-  return (int)n;
+  nx_reap_front(ex);
+  return (int)polls;
 }
 
 int nx_run_once(nx_executor *ex) {
@@ -463,6 +479,8 @@ int nx_run(nx_executor *ex, nx_run_mode mode) {
     nx_run_cycle(ex);
     if (ex->live != 0 && nx_idle(ex)) nx_wait_for_work(ex, mode);
   }
+  /* Leave no entry of a completed task behind in the ring. */
+  while (ex->ring_head != ex->ring_tail) nx_run_cycle(ex);
   return NX_OK;
 }
 
@@ -506,6 +524,7 @@ int nx_cancel(nx_executor *ex, nx_task_id id) {
     return NX_OK;
   }
   nx_task_complete(ex, t, true);
+  if (ex->cx.task == NULL) nx_reap_front(ex);
   return NX_OK;
 }
 
@@ -564,8 +583,10 @@ int nx_executor_shutdown(nx_executor *ex) {
 
   /* 1. Services let go of the wakers they hold; every live future is
    *    dropped. Wakes meanwhile go to the ring, which is discarded below. */
-  for (nx_service *s = ex->services; s != NULL; s = s->next)
+  for (nx_service *s = ex->services, *next; s != NULL; s = next) {
+    next = s->next; /* the hook may free the service */
     if (s->shutdown) s->shutdown(s, ex);
+  }
   for (uint32_t i = 0; i < ex->table_hwm; i++) {
     nx_table_entry *e = &ex->table[i];
     if (!nx_entry_in_use(e)) continue;
