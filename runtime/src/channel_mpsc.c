@@ -45,19 +45,23 @@
 enum { NX_MSO_IDLE = 1, NX_MSO_QUEUED, NX_MSO_DONE };
 enum { NX_MS_WAITING = 1, NX_MS_WOKEN };
 
+/* Cache lines by writer: producers' tail; the consumer's head; the receiver
+ * wake slot; the waiting-sender count (the receiver's RMW after each pop
+ * stays local unless senders wait) with the slow-path lock and list; and a
+ * read-mostly line (written only by clone/close). */
 struct nx_mpsc {
   alignas(64) _Atomic size_t tail; /* producers */
   alignas(64) size_t head;         /* the consumer */
   alignas(64) nx_atomic_waker rx_waker;
+  alignas(64) _Atomic size_t nwaiting;
+  pthread_mutex_t lock; /* the wait list */
+  nx_mpsc_send *wait_head, *wait_tail;
+  alignas(64) size_t mask, cell_size, elem; /* read-mostly from here on */
+  nx_value_drop_fn drop;
+  unsigned char *cells;
   _Atomic int rx_closed;
   _Atomic size_t senders;
   _Atomic size_t refs; /* open handles: senders + the receiver */
-  _Atomic size_t nwaiting;
-  pthread_mutex_t lock; /* the wait list */
-  nx_mpsc_send *wait_head, *wait_tail;
-  size_t mask, cell_size, elem;
-  nx_value_drop_fn drop;
-  unsigned char *cells;
 };
 
 typedef struct nx_mpsc_cell {

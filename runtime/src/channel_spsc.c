@@ -18,6 +18,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* One cache line per writer: each index with its owner's cached copy of
+ * the other; each atomic waker alone (the receiver's wake of tx_waker after
+ * every pop stays on a line the sender only touches when it waits); what
+ * both sides read on every operation on a line nobody writes after create,
+ * except at close. */
 struct nx_spsc {
   alignas(64) _Atomic size_t tail; /* sender writes */
   size_t head_cache;               /* sender's copy of head */
@@ -25,11 +30,11 @@ struct nx_spsc {
   size_t tail_cache;               /* receiver's copy of tail */
   alignas(64) nx_atomic_waker rx_waker;
   alignas(64) nx_atomic_waker tx_waker;
-  _Atomic int tx_closed, rx_closed;
-  _Atomic int refs;
-  size_t mask, elem;
+  alignas(64) size_t mask, elem;   /* read-mostly from here on */
   nx_value_drop_fn drop;
   unsigned char *buf;
+  _Atomic int tx_closed, rx_closed;
+  _Atomic int refs;
 };
 
 /* The sender. 1 if pushed, 0 if full. */

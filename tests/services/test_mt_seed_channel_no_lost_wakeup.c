@@ -1,20 +1,25 @@
 /* SPEC 9.10 (seed: "push, then check whether the receiver registered"
  * against "register, then re-check the queue" without ordering, so a wake
  * can be lost; the byte channels never re-checked at all). Two executors on
- * two threads play ping-pong, both parked, 20000 round trips through an
- * mpsc pair and 20000 through an spsc pair, capacity 1: every message needs
- * a cross-thread wake at the worst moment. A lost wake hangs the test (the
+ * two threads play ping-pong, 20000 round trips through an mpsc pair and
+ * 20000 through an spsc pair, capacity 1, once with both executors parked
+ * and once with both spinning (busy: the two threads run in lockstep, so a
+ * send lands inside the receiver's register/re-check window often). Every
+ * message needs a cross-thread wake. A lost wake hangs the test (the
  * watchdog then fails it). */
 #include "nx_test.h"
 #include "svc_test.h"
 
-#define ROUNDS 20000
+/* Fewer under valgrind, which runs one thread at a time (a spinning
+ * executor then costs a scheduler timeslice per message). */
+#define ROUNDS (NX_TEST_ON_VALGRIND() ? 300 : 20000)
 
 static nx_mpsc_tx m_ping_tx, m_pong_tx;
 static nx_mpsc_rx m_ping_rx, m_pong_rx;
 static nx_spsc_tx s_ping_tx, s_pong_tx;
 static nx_spsc_rx s_ping_rx, s_pong_rx;
 static int use_spsc, pings_done, pongs_done;
+static nx_run_mode mode;
 
 static int recv_poll(int pong_side, nx_cx *cx, int *v) {
   if (use_spsc) return nx_spsc_recv_poll(pong_side ? &s_pong_rx : &s_ping_rx, cx, v);
@@ -53,13 +58,14 @@ static void *ponger(void *arg) {
   player pl = {0};
   pl.side = 1;
   SVC_SPAWN(b, player, player_poll, NULL, &pl);
-  NX_CHECK_OK(nx_run(b, NX_RUN_PARKED));
+  NX_CHECK_OK(nx_run(b, mode));
   nx_executor_destroy(b);
   return NULL;
 }
 
-static void run(int spsc) {
+static void run(int spsc, nx_run_mode m) {
   use_spsc = spsc;
+  mode = m;
   pings_done = pongs_done = 0;
   if (spsc) {
     NX_CHECK_OK(nx_spsc_create(1, sizeof(int), NULL, &s_ping_tx, &s_ping_rx));
@@ -73,7 +79,7 @@ static void run(int spsc) {
   SVC_SPAWN(a, player, player_poll, NULL, &pl);
   pthread_t th;
   NX_CHECK(pthread_create(&th, NULL, ponger, NULL) == 0);
-  NX_CHECK_OK(nx_run(a, NX_RUN_PARKED));
+  NX_CHECK_OK(nx_run(a, m));
   pthread_join(th, NULL);
   NX_CHECK_EQ(pings_done, 1);
   NX_CHECK_EQ(pongs_done, 1);
@@ -93,7 +99,9 @@ static void run(int spsc) {
 
 int main(void) {
   nx_test_start();
-  run(0);
-  run(1);
+  run(0, NX_RUN_PARKED);
+  run(1, NX_RUN_PARKED);
+  run(0, NX_RUN_BUSY);
+  run(1, NX_RUN_BUSY);
   return 0;
 }
