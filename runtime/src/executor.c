@@ -94,6 +94,7 @@ int nx_executor_create(const nx_executor_config *cfg, nx_executor **out) {
   nx__inbox_init(&ex->inbox);
   pthread_mutex_init(&ex->lock, NULL);
   ex->holds = 1;
+  ex->cx.ex = ex;
   atomic_init(&ex->owner, nx__thread_marker());
   *out = ex;
   return NX_OK;
@@ -359,6 +360,7 @@ static inline __attribute__((always_inline)) void nx_task_complete(nx_executor *
     nx_task_free_inline(ex, t);
     return;
   }
+  ex->stale += t->queued; /* its ring entry is now stale */
   s = atomic_fetch_add_explicit(&t->state, NX_ST_DONE - NX_ST_REF, memory_order_acq_rel) +
       (NX_ST_DONE - NX_ST_REF);
   if (s == NX_ST_DONE && !t->queued) nx__task_free(ex, t);
@@ -367,8 +369,8 @@ static inline __attribute__((always_inline)) void nx_task_complete(nx_executor *
 /* A completed task came out of the ring or the inbox: free it if that was
  * the last thing keeping it. */
 static inline void nx_task_reap(nx_executor *ex, nx_task *t) {
-  if (!t->queued && atomic_load_explicit(&t->state, memory_order_acquire) == NX_ST_DONE)
-    nx__task_free(ex, t);
+  ex->stale--;
+  if (atomic_load_explicit(&t->state, memory_order_acquire) == NX_ST_DONE) nx__task_free(ex, t);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -407,14 +409,24 @@ static inline int nx_check_runnable(nx_executor *ex) {
  * freed memory) until the ring reaches it; pop such entries off the front
  * eagerly so the common cases (a task that woke itself in its last poll, a
  * queued task cancelled) free their slot at once. */
-static inline void nx_reap_front(nx_executor *ex) {
-  while (ex->ring_head != ex->ring_tail) {
+static void nx_reap_front(nx_executor *ex) {
+  while (ex->stale != 0 && ex->ring_head != ex->ring_tail) {
     nx_task *t = ex->ring[ex->ring_head & ex->ring_mask];
     if (NX_LIKELY(!(t->flags & NX_TF_DONE))) return;
     ex->ring_head++;
     t->queued = 0;
     nx_task_reap(ex, t);
   }
+}
+
+/* The end of a cycle when services, IO or stale entries need attention. */
+static void nx_run_cycle_slow(nx_executor *ex) {
+  for (nx_service *s = ex->services; s != NULL; s = s->next) s->poll(s, ex);
+  if (ex->epoll_sources != 0 && ++ex->cycle >= NX_EVENT_INTERVAL) {
+    ex->cycle = 0;
+    nx__poll_events(ex, 0);
+  }
+  nx_reap_front(ex);
 }
 
 static int nx_run_cycle(nx_executor *ex) {
@@ -437,21 +449,14 @@ static int nx_run_cycle(nx_executor *ex) {
     else if (NX_UNLIKELY(t->flags & NX_TF_CANCEL_PENDING))
       nx_task_complete(ex, t, true);
   }
-  if (ex->services != NULL) {
-    for (nx_service *s = ex->services; s != NULL; s = s->next) s->poll(s, ex);
-  }
-  if (ex->epoll_sources != 0 && ++ex->cycle >= NX_EVENT_INTERVAL) {
-    ex->cycle = 0;
-    nx__poll_events(ex, 0);
-  }
-  nx_reap_front(ex);
+  if (NX_UNLIKELY(((uintptr_t)ex->services | ex->epoll_sources | ex->stale) != 0))
+    nx_run_cycle_slow(ex);
   return (int)polls;
 }
 
 int nx_run_once(nx_executor *ex) {
   int rc = nx_check_runnable(ex);
   if (rc < 0) return rc;
-  ex->cx.ex = ex;
   return nx_run_cycle(ex);
 }
 
@@ -474,7 +479,6 @@ int nx_run(nx_executor *ex, nx_run_mode mode) {
   int rc = nx_check_runnable(ex);
   if (rc < 0) return rc;
   if (mode != NX_RUN_PARKED && mode != NX_RUN_BUSY) return NX_EINVAL;
-  ex->cx.ex = ex;
   while (ex->live != 0) {
     nx_run_cycle(ex);
     if (ex->live != 0 && nx_idle(ex)) nx_wait_for_work(ex, mode);
@@ -492,7 +496,6 @@ int nx_block_on(nx_executor *ex, nx_run_mode mode, const nx_future_desc *desc, c
   nx_join root;
   rc = nx_spawn(ex, desc, init, NULL, &root);
   if (rc < 0) return rc;
-  ex->cx.ex = ex;
   for (;;) {
     rc = nx_join_try(&root, out, out_size);
     if (rc != NX_PENDING) return rc == NX_READY ? NX_OK : rc;
@@ -606,6 +609,7 @@ int nx_executor_shutdown(nx_executor *ex) {
   while ((t = nx__inbox_pop(&ex->inbox)) != NULL)
     atomic_fetch_and_explicit(&t->state, ~NX_ST_INBOX, memory_order_acq_rel);
   while (ex->ring_head != ex->ring_tail) ex->ring[ex->ring_head++ & ex->ring_mask]->queued = 0;
+  ex->stale = 0;
 
   /* 3. Free what nobody references; count orphans that wakers still hold.
    *    A task still flagged INBOX may be the inbox's tail, which a producer

@@ -56,6 +56,7 @@ struct nx_executor {
   nx_slab *slab;             /* owned, may be NULL */
   nx_service *services;
   uint32_t epoll_sources;    /* IO registrations: poll epoll every N cycles */
+  uint32_t stale;            /* ring entries of tasks that completed while queued */
   uint32_t cycle;
   bool in_run;
   bool shutting_down;        /* futures are being dropped: spawn refused */
