@@ -91,12 +91,14 @@ int nx_sleep_init_until(nx_sleep *s, nx_executor *ex, int64_t deadline_ns);
  * NX_EINVAL: NULL arguments, an uninitialized sleep, or cx of another
  * executor. NX_ENOMEM: the timer heap could not grow. NX_ESHUTDOWN. */
 int nx_sleep_poll(nx_sleep *s, nx_cx *cx);
-/* Moves the deadline (the sleep stays usable: a READY sleep can be re-armed).
+/* Moves the deadline (the sleep stays usable: a READY sleep can be re-armed;
+ * a registered one is re-sorted, on the executor's thread).
  * NX_EINVAL: s NULL or uninitialized. */
 int nx_sleep_reset(nx_sleep *s, int64_t deadline_ns);
 /* The deadline (0 for NULL). */
 int64_t nx_sleep_deadline(const nx_sleep *s);
-/* Unregisters and releases the waker. Idempotent; NULL is a no-op. */
+/* Unregisters and releases the waker (executor's thread, or any time after
+ * the executor shut down). Idempotent; NULL is a no-op. */
 void nx_sleep_drop(nx_sleep *s);
 
 /* A deadline around another future. The caller polls the inner future and
@@ -242,7 +244,9 @@ void nx_io_drop(nx_io *io);
  * freed when every handle is closed. Handles are small structs holding the
  * channel pointer; closing one empties it, and an empty handle is NX_EINVAL
  * (or a no-op for close). A send future must be dropped before its sender
- * handle is closed.
+ * handle is closed. A receive poll stores the receiving task's waker in the
+ * channel until the next receive poll or the receiver's close: the task that
+ * owns a receiver closes it in its drop function.
  */
 
 /* --- local: one thread (the executor's), bounded, senders wait when full --- */
@@ -250,9 +254,9 @@ typedef struct nx_local_chan nx_local_chan;
 typedef struct nx_local_tx { nx_local_chan *ch_; } nx_local_tx;
 typedef struct nx_local_rx { nx_local_chan *ch_; } nx_local_rx;
 
-/* capacity >= 1 values of elem_size >= 1 bytes (elem_size 0 is allowed:
- * then only counts travel). NX_EINVAL: tx/rx NULL, capacity 0 or too big
- * (capacity * elem_size overflows). NX_ENOMEM. */
+/* Room for `capacity` (>= 1) values of `elem_size` bytes each (0 is
+ * allowed: then only counts travel). NX_EINVAL: tx/rx NULL, capacity 0 or
+ * too big (capacity * elem_size overflows). NX_ENOMEM. */
 int nx_local_chan_create(size_t capacity, size_t elem_size, nx_value_drop_fn drop,
                          nx_local_tx *tx, nx_local_rx *rx);
 /* Another sender. NX_EINVAL: NULL or empty handle. */
@@ -385,7 +389,9 @@ int nx_cancel_token_child(nx_cancel_token *parent, nx_cancel_token **out);
 int nx_cancel_token_retain(nx_cancel_token *tok);
 /* Gives one reference back; the last frees the token. NULL: no-op. */
 void nx_cancel_token_release(nx_cancel_token *tok);
-/* Idempotent. NULL: no-op. */
+/* Idempotent. When it returns, the token and every descendant that existed
+ * are cancelled (one made later is born cancelled) and their waiting futures
+ * woken. NULL: no-op. */
 void nx_cancel_token_cancel(nx_cancel_token *tok);
 /* 1 once cancelled, else 0 (0 for NULL). */
 int nx_cancel_token_is_cancelled(const nx_cancel_token *tok);

@@ -52,8 +52,10 @@ int main(void) {
 
   /* Misuse. */
   nx_cancel_wait cw;
+  nx_cancel_token *other = tok;
   NX_CHECK_RC(nx_cancel_token_create(NULL), NX_EINVAL);
-  NX_CHECK_RC(nx_cancel_token_child(NULL, &tok), NX_EINVAL);
+  NX_CHECK_RC(nx_cancel_token_child(NULL, &other), NX_EINVAL);
+  NX_CHECK(other == NULL); /* out is cleared on error */
   NX_CHECK_RC(nx_cancel_token_child(tok, NULL), NX_EINVAL);
   NX_CHECK_RC(nx_cancel_token_retain(NULL), NX_EINVAL);
   NX_CHECK_RC(nx_cancel_wait_init(&cw, NULL), NX_EINVAL);
