@@ -708,6 +708,8 @@ BackendInfo binary_backend() {
   return BackendInfo{nx_backend_name(), version, "executor"};
 }
 
+int register_services_cases(Env& env);  // services_cases.cpp
+
 int register_cases(Env& env) {
   if (g_alloc == nullptr) {
     fprintf(stderr, "backend %s cannot be used: %s\n", nx_backend_name(),
@@ -760,6 +762,8 @@ int register_cases(Env& env) {
              "other core wakes a task (NX_RUN_PARKED), the task answers by eventfd",
              [e, p](benchmark::State& st) { cross_wake(st, *e, Mode::kSingle, true, p); });
   }
+  // io_woken_poll, timer_fire, channel_roundtrip (bench/services_cases.cpp)
+  if (register_services_cases(env) != 0) return 1;
   return 0;
 }
 

@@ -11,6 +11,7 @@ install(TARGETS nxrt
   ARCHIVE DESTINATION "${CMAKE_INSTALL_LIBDIR}" COMPONENT nxrt
   INCLUDES DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}")
 install(FILES "${PROJECT_SOURCE_DIR}/runtime/include/nxrt.h"
+              "${PROJECT_SOURCE_DIR}/runtime/include/nxrt_services.h"
   DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}" COMPONENT nxrt)
 
 install(EXPORT nxrtTargets

@@ -155,10 +155,17 @@ typedef struct nx_future_desc {
 } nx_future_desc;
 
 /* Convenience initializer: NX_FUTURE(my_state, my_poll, my_drop). */
+#ifdef __cplusplus
+#define NX_FUTURE(type, poll_fn, drop_fn) \
+  (nx_future_desc{ (poll_fn), (drop_fn), sizeof(type), alignof(type), 0 })
+#define NX_FUTURE_OUT(type, poll_fn, drop_fn, out_type) \
+  (nx_future_desc{ (poll_fn), (drop_fn), sizeof(type), alignof(type), sizeof(out_type) })
+#else
 #define NX_FUTURE(type, poll_fn, drop_fn) \
   ((nx_future_desc){ (poll_fn), (drop_fn), sizeof(type), _Alignof(type), 0 })
 #define NX_FUTURE_OUT(type, poll_fn, drop_fn, out_type) \
   ((nx_future_desc){ (poll_fn), (drop_fn), sizeof(type), _Alignof(type), sizeof(out_type) })
+#endif
 
 /* ------------------------------------------------------------------------ */
 /* Task ids and join handles                                                */

@@ -1,6 +1,7 @@
 /* Status code names and texts. */
 #include "nxrt.h"
 
+#include <errno.h>
 #include <stddef.h>
 
 typedef struct nx_error_info {
@@ -23,6 +24,10 @@ static const nx_error_info nx_errors[] = {
     {NX_EOVERFLOW, "NX_EOVERFLOW", "counter would overflow"},
     {NX_EPERM, "NX_EPERM", "called from a thread that does not own the executor"},
     {NX_EBUSY, "NX_EBUSY", "not allowed from inside a poll"},
+    /* nxrt_services.h */
+    {-EAGAIN, "NX_EAGAIN", "would block: channel full (send) or empty (receive)"},
+    {-EPIPE, "NX_EPIPE", "the other side of the channel is closed"},
+    {-ETIMEDOUT, "NX_ETIMEDOUT", "the deadline passed first"},
 };
 
 static const nx_error_info *nx_error_find(int code) {

@@ -421,7 +421,8 @@ static void nx_reap_front(nx_executor *ex) {
 
 /* The end of a cycle when services, IO or stale entries need attention. */
 static void nx_run_cycle_slow(nx_executor *ex) {
-  for (nx_service *s = ex->services; s != NULL; s = s->next) s->poll(s, ex);
+  for (nx_service *s = ex->services; s != NULL; s = s->next)
+    if (s->poll) s->poll(s, ex);
   if (ex->epoll_sources != 0 && ++ex->cycle >= NX_EVENT_INTERVAL) {
     ex->cycle = 0;
     nx__poll_events(ex, 0);

@@ -21,7 +21,8 @@ typedef struct nx_table_entry {
 /* A service plugged into the run loop (timers, IO). All callbacks run on the
  * executor thread. */
 typedef struct nx_service {
-  /* Once per cycle, after the polls: fire what is due (may wake tasks). */
+  /* Once per cycle, after the polls: fire what is due (may wake tasks).
+   * May be NULL. */
   void (*poll)(struct nx_service *s, nx_executor *ex);
   /* Absolute CLOCK_MONOTONIC deadline in ns of the next event, or -1. */
   int64_t (*next_deadline_ns)(struct nx_service *s);

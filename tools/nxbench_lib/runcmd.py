@@ -39,7 +39,7 @@ PERCENTILES = ("p50", "p90", "p99", "p999", "max")
 # has all of EXECUTOR_CASES; cross-thread cases need a core pair.
 EXECUTOR_CASES = ("spawn_poll_free", "poll_queued", "self_wake_poll", "wake_other_poll",
                   "waker_clone_drop", "spawn_with_live", "churn", "cross_wake_busy",
-                  "cross_wake_parked")
+                  "cross_wake_parked", "io_woken_poll", "timer_fire", "channel_roundtrip")
 FLOOR_CASES = ("indirect_call", "pingpong", "eventfd_roundtrip")
 PEER_CASES = {"asio": ("spawn_poll_free", "cross_wake_busy", "cross_wake_parked"),
               "libuv": ("cross_wake_busy", "cross_wake_parked")}
