@@ -109,9 +109,12 @@ alignas(64) const unsigned char g_init[2048] = {};
 // Executor of this binary's backend
 // ---------------------------------------------------------------------------
 
+}  // namespace
+
 // Smallest slab slot (multiple of 64) that a future of `bytes` fits, found
 // by spawning into a one-slot executor slab, so it does not depend on the
-// task header's size. 0 if none up to 1 MiB fits.
+// task header's size. 0 if none up to 1 MiB fits. (harness.h; the services
+// cases use it too.)
 size_t slab_slot_for(size_t bytes) {
   static std::map<size_t, size_t> cache;
   auto it = cache.find(bytes);
@@ -134,6 +137,8 @@ size_t slab_slot_for(size_t bytes) {
   }
   return 0;
 }
+
+namespace {
 
 class Exec {
  public:

@@ -73,6 +73,10 @@ BackendInfo binary_backend();
 // binary cannot run (e.g. a plugin that does not load).
 int register_cases(Env& env);
 
+// Smallest slab slot (multiple of 64) a future of `bytes` fits (probed by
+// spawning into a one-slot slab); 0 if none up to 1 MiB does (exec_cases.cpp).
+size_t slab_slot_for(size_t bytes);
+
 // Optional (a weak default returns -1): sees the command line before
 // anything else; returns an exit code to end the process there, or -1.
 // The executor binaries use it to measure RSS in a fresh process.

@@ -52,32 +52,6 @@ namespace {
 
 bool use_slab() { return strcmp(nx_backend_name(), "slab") == 0; }
 
-nx_poll poll_ready_now(void*, nx_cx*) { return NX_READY; }
-
-// Smallest slab slot (multiple of 64) a future of `bytes` fits; 0 if none.
-size_t slab_slot_for(size_t bytes) {
-  static std::map<size_t, size_t> cache;
-  auto it = cache.find(bytes);
-  if (it != cache.end()) return it->second;
-  nx_future_desc d = {poll_ready_now, nullptr, bytes, 0, 0};
-  for (size_t slot = 64; slot <= (size_t{1} << 20); slot += 64) {
-    nx_slab_config sc;
-    nx_slab_config_init(&sc);
-    sc.slot_size = slot;
-    sc.capacity = 1;
-    nx_executor_config cfg;
-    nx_executor_config_init(&cfg);
-    cfg.slab = &sc;
-    nx_executor* ex = nullptr;
-    if (nx_executor_create(&cfg, &ex) != NX_OK) return 0;
-    int rc = nx_spawn_slab(ex, &d, nullptr, nullptr, nullptr);
-    nx_executor_destroy(ex);
-    if (rc >= 0) return cache[bytes] = slot;
-    if (rc != NX_E2BIG) return 0;
-  }
-  return 0;
-}
-
 class SvcExec {
  public:
   SvcExec() = default;

@@ -378,8 +378,9 @@ static inline void nx_task_reap(nx_executor *ex, nx_task *t) {
 /* ------------------------------------------------------------------------ */
 
 static void nx_drain_inbox(nx_executor *ex) {
-  nx_task *t;
-  while ((t = nx__inbox_pop(&ex->inbox)) != NULL) {
+  nx_task *next;
+  for (nx_task *t = nx__inbox_take(&ex->inbox); t != NULL; t = next) {
+    next = atomic_load_explicit(&t->cross_next, memory_order_relaxed); /* t may be freed */
     uint64_t s = atomic_fetch_and_explicit(&t->state, ~NX_ST_INBOX, memory_order_acq_rel) &
                  ~NX_ST_INBOX;
     if (s & NX_ST_DONE) {
@@ -606,15 +607,17 @@ int nx_executor_shutdown(nx_executor *ex) {
   pthread_mutex_lock(&ex->lock);
   ex->dead = true;
   atomic_store_explicit(&ex->owner, NULL, memory_order_relaxed);
-  nx_task *t;
-  while ((t = nx__inbox_pop(&ex->inbox)) != NULL)
+  for (nx_task *t = nx__inbox_take(&ex->inbox), *next; t != NULL; t = next) {
+    next = atomic_load_explicit(&t->cross_next, memory_order_relaxed);
     atomic_fetch_and_explicit(&t->state, ~NX_ST_INBOX, memory_order_acq_rel);
+  }
   while (ex->ring_head != ex->ring_tail) ex->ring[ex->ring_head++ & ex->ring_mask]->queued = 0;
   ex->stale = 0;
 
   /* 3. Free what nobody references; count orphans that wakers still hold.
-   *    A task still flagged INBOX may be the inbox's tail, which a producer
-   *    might yet link to: it is freed only in nx_final_release. */
+   *    A task still flagged INBOX is being pushed by a thread that passed the
+   *    DONE check before step 1 (it holds a reference, or hands the last one
+   *    back under the lock): it is freed only when that is over. */
   for (uint32_t i = 0; i < ex->table_hwm; i++) {
     nx_table_entry *e = &ex->table[i];
     if (!nx_entry_in_use(e)) continue;

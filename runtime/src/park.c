@@ -9,8 +9,8 @@
  * are in one total order S):
  *
  *   executor (nx__park)                 producer (nx__wake_remote)
- *   E1 store parked = 1                 P1 exchange inbox tail (the push)
- *   E2 load inbox tail                  P2 load parked
+ *   E1 store parked = 1                 P1 CAS inbox head (the push)
+ *   E2 load inbox head                  P2 load parked
  *      empty -> E3 epoll_wait              1 -> P3 exchange parked = 0; write eventfd
  *
  * If E2 precedes P1 in S, then E1 precedes P2 (program order), so P2 reads 1

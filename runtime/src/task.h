@@ -24,7 +24,7 @@
  *                 because the allocation is aligned to the future's alignment)
  *
  * The whole header is one cache line: a cross-thread wake dirties exactly
- * this line (state CAS + cross_next) plus the inbox tail line.
+ * this line (state CAS + cross_next) plus the inbox head line.
  *
  * `state` packs everything another thread may race on, so one CAS decides:
  *   bit 0  INBOX  the task is linked in (or being pushed onto) the inbox;

@@ -5,9 +5,9 @@
  * one CAS that sets INBOX (so the task is linked at most once, and never
  * after it completed), the inbox push, and an unpark only if the executor
  * said it is going to sleep. Cache lines a remote wake touches: the task's
- * header (CAS + link), the inbox tail line (exchange + `parked` read), and the
- * previous tail's header (one store). The executor then reads them back: the
- * minimum for an intrusive queue.
+ * header (CAS + link) and the inbox head line (CAS + `parked` read); the
+ * executor reads those two back (exchange + fetch_and): two lines each way,
+ * the minimum for a wake that carries the task's identity.
  */
 #include "executor.h"
 

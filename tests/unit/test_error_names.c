@@ -29,7 +29,11 @@ int main(void) {
       NX_CHECK(strcmp(nx_strerror(codes[k].code), text) != 0);
     }
   }
-  const int unknown[] = {1, 2, -1000, -9999, 12345, -EAGAIN};
+  /* nxrt_services.h's codes have names too. */
+  NX_CHECK(strcmp(nx_err_name(-EAGAIN), "NX_EAGAIN") == 0);
+  NX_CHECK(strcmp(nx_err_name(-EPIPE), "NX_EPIPE") == 0);
+  NX_CHECK(strcmp(nx_err_name(-ETIMEDOUT), "NX_ETIMEDOUT") == 0);
+  const int unknown[] = {1, 2, -1000, -9999, 12345, -ENOENT};
   for (size_t i = 0; i < sizeof unknown / sizeof unknown[0]; i++) {
     NX_CHECK(strcmp(nx_strerror(unknown[i]), "unknown error") == 0);
     NX_CHECK(strcmp(nx_err_name(unknown[i]), "NX_UNKNOWN") == 0);
