@@ -22,9 +22,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-__attribute__((tls_model("initial-exec"))) static _Thread_local char nx_tls_marker;
-
-const void *nx__thread_marker(void) { return &nx_tls_marker; }
+__attribute__((tls_model("initial-exec"))) _Thread_local char nx__tls_marker;
 
 #define NX_LIKELY(x) __builtin_expect(!!(x), 1)
 #define NX_UNLIKELY(x) __builtin_expect(!!(x), 0)

@@ -73,8 +73,10 @@ struct nx_executor {
   size_t holds;              /* under lock: 1 until destroy + orphans with refs */
 };
 
-/* The calling thread's identity (address of a thread-local byte). */
-const void *nx__thread_marker(void);
+/* The calling thread's identity: the address of a thread-local byte
+ * (initial-exec: one fs-relative lea, no call, on every wake and spawn). */
+extern __attribute__((tls_model("initial-exec"))) _Thread_local char nx__tls_marker;
+static inline const void *nx__thread_marker(void) { return &nx__tls_marker; }
 
 static inline bool nx__on_owner(const nx_executor *ex) {
   return atomic_load_explicit(&ex->owner, memory_order_relaxed) == nx__thread_marker();
