@@ -7,8 +7,8 @@
  * trip moves the fewest cache lines. A push touches the task's own header
  * (already owned after the INBOX CAS) and the `head` line, which also holds
  * `parked`, read right after the CAS. The consumer touches the same two
- * lines and nothing else: there is no stub node whose link a producer writes
- * and no stub re-push when the queue runs dry (each was one more line moved
+ * lines and nothing else: there is no dummy node whose link a producer writes
+ * and no dummy re-push when the queue runs dry (each was one more line moved
  * per wake). The cost: a push is lock-free rather than wait-free (the CAS is
  * retried if another producer pushed in between), and the consumer reverses
  * each batch (O(batch), on nodes it is about to touch anyway).
