@@ -117,18 +117,23 @@ int nx_slab_config_init(nx_slab_config *cfg);
 int nx_slab_create(const nx_slab_config *cfg, nx_slab **out);
 /* Frees the slab and all its memory. Live slots become invalid. NULL is a no-op. */
 void nx_slab_destroy(nx_slab *slab);
-/* One slot, or NULL when a bounded slab is full / an unbounded one cannot grow. */
+/* One slot, or NULL when a bounded slab is full / an unbounded one cannot
+ * grow, or slab is NULL. */
 void *nx_slab_alloc(nx_slab *slab);
 /* Returns a slot to the freelist. NULL ptr is a no-op. */
 void nx_slab_free(nx_slab *slab, void *ptr);
 /* Usable bytes per slot (after rounding). 0 for NULL. */
 size_t nx_slab_slot_size(const nx_slab *slab);
-/* Slots currently handed out. */
+/* Slots currently handed out. 0 for NULL. After nx_executor_shutdown, the
+ * executor's slab may still be freed into by threads dropping the last
+ * wakers of orphaned tasks: read this only once they are gone. */
 size_t nx_slab_in_use(const nx_slab *slab);
-/* Slots that exist (bounded: capacity; unbounded: chunks * chunk slots). */
+/* Slots that exist (bounded: capacity; unbounded: chunks * chunk slots).
+ * 0 for NULL. */
 size_t nx_slab_capacity(const nx_slab *slab);
-/* The slab as an nx_allocator (ctx = slab). Sizes above the slot size or
- * alignments above 64 get NULL. The table lives inside the slab. */
+/* The slab as an nx_allocator (ctx = slab). Sizes above the slot size and
+ * alignments above 64 or not a power of two get NULL. The table lives inside
+ * the slab. NULL for a NULL slab. */
 const nx_allocator *nx_slab_allocator(nx_slab *slab);
 
 /* ------------------------------------------------------------------------ */
@@ -223,24 +228,30 @@ void nx_waker_wake(nx_waker *w);
 void nx_waker_wake_by_ref(const nx_waker *w);
 /* Releases the reference (`*w` becomes empty). Empty/NULL: no-op. */
 void nx_waker_drop(nx_waker *w);
-/* 1 if both wake the same task, else 0. */
+/* 1 if both wake the same task, else 0 (also 0 if either is NULL; two
+ * empty wakers compare equal: 1). */
 int nx_waker_will_wake(const nx_waker *a, const nx_waker *b);
 
 /* ------------------------------------------------------------------------ */
 /* Poll context                                                             */
 /* ------------------------------------------------------------------------ */
 
-/* The borrowed waker of the task being polled. */
+/* A cx is valid only inside the poll it was passed to. Each function below
+ * treats a NULL cx as documented, and a cx used outside its poll as having
+ * no task (empty waker, no-op wake, NULL output, NX_TASK_ID_NONE). */
+
+/* The borrowed waker of the task being polled (empty for NULL). */
 nx_waker nx_cx_waker(nx_cx *cx);
 /* Wakes the task being polled (it is polled again in a later cycle). The
- * fast path of the executor: no atomic operation. */
+ * fast path of the executor: no atomic operation. NULL: no-op. */
 void nx_cx_wake(nx_cx *cx);
 /* Where to write the output before returning NX_READY (NULL if the future
- * was spawned with output_size 0). */
+ * was spawned with output_size 0, or for NULL). A task spawned detached gets
+ * a buffer too; its output is then discarded. */
 void *nx_cx_output(nx_cx *cx);
-/* The executor running this poll. */
+/* The executor running this poll (NULL for NULL). */
 nx_executor *nx_cx_executor(nx_cx *cx);
-/* The id of the task being polled. */
+/* The id of the task being polled (NX_TASK_ID_NONE for NULL). */
 nx_task_id nx_cx_task_id(nx_cx *cx);
 
 /* ------------------------------------------------------------------------ */
@@ -272,7 +283,8 @@ int nx_executor_create(const nx_executor_config *cfg, nx_executor **out);
 /* Stops the executor for good: every live task's future is dropped (drop_fn
  * runs, join handles report NX_ECANCELED), every slot nobody else references
  * is freed now. Afterwards spawn/run return NX_ESHUTDOWN and wakes are no-ops.
- * Idempotent. NX_EINVAL for NULL, NX_EBUSY from inside a poll. */
+ * Idempotent. NX_EINVAL for NULL, NX_EBUSY from inside a poll, NX_EPERM from
+ * a thread that does not own the executor. */
 int nx_executor_shutdown(nx_executor *ex);
 /* Shutdown, then releases the executor. Slots still referenced by wakers held
  * elsewhere (other threads, structures the user keeps) are NOT freed yet: the
@@ -326,7 +338,8 @@ void nx_reserve_abort(nx_reservation *r);
 /* Cancels a task: its future is dropped now (or, for the task being polled,
  * right after its poll returns), a join handle reports NX_ECANCELED.
  * NX_ESTALE: unknown or stale id (slot reused) — nothing happens.
- * NX_EALREADY: the task already completed. NX_EINVAL: NULL ex. */
+ * NX_EALREADY: the task already completed. NX_EINVAL: NULL ex.
+ * NX_ESHUTDOWN: the executor was shut down. NX_EPERM: wrong thread. */
 int nx_cancel(nx_executor *ex, nx_task_id id);
 
 /* Runs one cycle: drains the cross-thread inbox, polls at most
@@ -347,18 +360,19 @@ int nx_run(nx_executor *ex, nx_run_mode mode);
 int nx_block_on(nx_executor *ex, nx_run_mode mode, const nx_future_desc *desc,
                 const void *init, void *out, size_t out_size);
 
-/* Live tasks: spawned and not yet completed or cancelled. */
+/* Live tasks: spawned and not yet completed or cancelled. 0 for NULL. */
 size_t nx_executor_live_tasks(const nx_executor *ex);
 /* Task slots allocated: live tasks, completed ones still referenced by
  * wakers or join handles (zombies), and completed ones whose ready-queue
  * entry the run loop has not reached yet (a task that woke itself in its last
  * poll or was cancelled while queued, behind other queued tasks: its slot is
  * freed when a cycle reaches the entry; entries at the front of the queue
- * are reaped at once, and nx_run returns with none left). */
+ * are reaped at once, and nx_run returns with none left). 0 for NULL. */
 size_t nx_executor_allocated_tasks(const nx_executor *ex);
 /* The executor's slab, or NULL if none was configured. */
 nx_slab *nx_executor_slab(nx_executor *ex);
-/* Wakes a parked executor from any thread (a no-op if it is not parked). */
+/* Wakes a parked executor from any thread (a no-op if it is not parked, or
+ * for NULL). Must not be called after nx_executor_destroy. */
 void nx_executor_unpark(nx_executor *ex);
 
 /* ------------------------------------------------------------------------ */

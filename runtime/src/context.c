@@ -6,9 +6,12 @@ nx_waker nx_cx_waker(nx_cx *cx) {
   return w;
 }
 
-void nx_cx_wake(nx_cx *cx) { nx__wake_local(cx->ex, cx->task); }
+void nx_cx_wake(nx_cx *cx) {
+  if (cx != NULL && cx->task != NULL) nx__wake_local(cx->ex, cx->task);
+}
 
 void *nx_cx_output(nx_cx *cx) {
+  if (cx == NULL || cx->task == NULL) return NULL;
   nx_join_block *jb = nx__task_join(cx->task);
   return jb && jb->output_size ? jb->output : NULL;
 }
