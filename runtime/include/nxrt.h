@@ -184,7 +184,10 @@ typedef uint64_t nx_task_id;
 
 /* A join handle keeps the task's storage (and so its output) alive until it
  * is consumed by a READY/ECANCELED poll, or detached. One owner; use it on
- * the executor's thread. A zeroed handle is "empty". */
+ * the executor's thread. A zeroed handle is "empty". A handle still held
+ * when the executor is shut down or destroyed stays valid for nx_join_try
+ * (NX_ECANCELED, or NX_READY if the task had finished) and nx_join_detach,
+ * which release it; the executor's memory is kept until then. */
 typedef struct nx_join { nx_task *task; } nx_join;
 
 /* Polls for completion. Returns NX_READY (1) and copies min(out_size,
