@@ -128,16 +128,12 @@ int register_cases(Env& env) {
       add("1024", spawn_poll_free<1024>);
     }
   }
-  for (const PuPair& p : env.pairs) {
-    const char* cls = pair_class_name(p.cls);
-    for (Mode m : {Mode::kBatched, Mode::kSingle})
-      add_case(case_name("cross_wake_busy", m, {{"pair_class", cls}}),
-               "asio::post from the other core to an io_context spinning in poll(); answer spun on",
-               [e, m, p](benchmark::State& st) { cross_wake(st, *e, m, false, p); });
-    add_case(case_name("cross_wake_parked", Mode::kSingle, {{"pair_class", cls}}),
-             "asio::post from the other core to an io_context asleep in run(); answer by eventfd",
-             [e, p](benchmark::State& st) { cross_wake(st, *e, Mode::kSingle, true, p); });
-  }
+  add_cross_wake_cases(
+      env.pairs, "asio::post from the other core to an io_context spinning in poll(); answer spun on",
+      "asio::post from the other core to an io_context asleep in run(); answer by eventfd",
+      [e](benchmark::State& st, Mode m, bool parked, const PuPair& p) {
+        cross_wake(st, *e, m, parked, p);
+      });
   return 0;
 }
 

@@ -757,16 +757,12 @@ int register_cases(Env& env) {
     add_case(case_name("churn", m, {{"live_tasks", std::to_string(churn_live)}}),
              "random spawn (0/64/256/1024 B) / wake / complete, each with its nx_run_once",
              [e, m, churn_live](benchmark::State& st) { churn(st, *e, m, churn_live); });
-  for (const PuPair& p : env.pairs) {
-    const char* cls = pair_class_name(p.cls);
-    for (Mode m : modes)
-      add_case(case_name("cross_wake_busy", m, {{"pair_class", cls}}),
-               "other core wakes a task (NX_RUN_BUSY), the task answers, the waker spins",
-               [e, m, p](benchmark::State& st) { cross_wake(st, *e, m, false, p); });
-    add_case(case_name("cross_wake_parked", Mode::kSingle, {{"pair_class", cls}}),
-             "other core wakes a task (NX_RUN_PARKED), the task answers by eventfd",
-             [e, p](benchmark::State& st) { cross_wake(st, *e, Mode::kSingle, true, p); });
-  }
+  add_cross_wake_cases(
+      env.pairs, "other core wakes a task (NX_RUN_BUSY), the task answers, the waker spins",
+      "other core wakes a task (NX_RUN_PARKED), the task answers by eventfd",
+      [e](benchmark::State& st, Mode m, bool parked, const PuPair& p) {
+        cross_wake(st, *e, m, parked, p);
+      });
   // io_woken_poll, timer_fire, channel_roundtrip (bench/services_cases.cpp)
   if (register_services_cases(env) != 0) return 1;
   return 0;

@@ -32,6 +32,19 @@ void add_case(const std::string& name, const std::string& description,
       ->Unit(benchmark::kMillisecond);
 }
 
+void add_cross_wake_cases(const std::vector<PuPair>& pairs, const char* busy_description,
+                          const char* parked_description, const CrossWakeRun& run) {
+  for (const PuPair& p : pairs) {
+    const char* cls = pair_class_name(p.cls);
+    for (Mode m : {Mode::kBatched, Mode::kSingle})
+      add_case(case_name("cross_wake_busy", m, {{"pair_class", cls}}), busy_description,
+               [run, m, p](benchmark::State& st) { run(st, m, false, p); });
+    add_case(case_name("cross_wake_parked", Mode::kSingle, {{"pair_class", cls}}),
+             parked_description,
+             [run, p](benchmark::State& st) { run(st, Mode::kSingle, true, p); });
+  }
+}
+
 void CaseTimer::finish(benchmark::State& st, double ops_per_sample) const {
   Samples& s = *env_.samples;
   if (s.dropped() != 0) {

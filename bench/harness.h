@@ -90,6 +90,13 @@ std::string case_name(const char* c, Mode m,
 void add_case(const std::string& name, const std::string& description,
               std::function<void(benchmark::State&)> body);
 
+// Registers cross_wake_busy (batched and single) and cross_wake_parked
+// (single) for every core pair of the run, the same way for the executor and
+// its peers; run(st, mode, parked, pair) measures one.
+using CrossWakeRun = std::function<void(benchmark::State&, Mode, bool, const PuPair&)>;
+void add_cross_wake_cases(const std::vector<PuPair>& pairs, const char* busy_description,
+                          const char* parked_description, const CrossWakeRun& run);
+
 // Timer cost, measured right before a case and cleared samples; then
 // finish() turns the samples into counters.
 struct CaseTimer {

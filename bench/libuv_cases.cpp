@@ -79,16 +79,12 @@ BackendInfo binary_backend() { return BackendInfo{"libuv", std::string("libuv ")
 int register_cases(Env& env) {
   Env* e = &env;
   benchmark::AddCustomContext("lib_libuv", uv_version_string());
-  for (const PuPair& p : env.pairs) {
-    const char* cls = pair_class_name(p.cls);
-    for (Mode m : {Mode::kBatched, Mode::kSingle})
-      add_case(case_name("cross_wake_busy", m, {{"pair_class", cls}}),
-               "uv_async_send from the other core to a loop spinning in uv_run(NOWAIT)",
-               [e, m, p](benchmark::State& st) { cross_wake(st, *e, m, false, p); });
-    add_case(case_name("cross_wake_parked", Mode::kSingle, {{"pair_class", cls}}),
-             "uv_async_send from the other core to a loop asleep in epoll; answer by eventfd",
-             [e, p](benchmark::State& st) { cross_wake(st, *e, Mode::kSingle, true, p); });
-  }
+  add_cross_wake_cases(
+      env.pairs, "uv_async_send from the other core to a loop spinning in uv_run(NOWAIT)",
+      "uv_async_send from the other core to a loop asleep in epoll; answer by eventfd",
+      [e](benchmark::State& st, Mode m, bool parked, const PuPair& p) {
+        cross_wake(st, *e, m, parked, p);
+      });
   return 0;
 }
 
