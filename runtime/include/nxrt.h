@@ -217,9 +217,12 @@ nx_task_id nx_join_id(const nx_join *join);
  * executor's thread a wake is a plain flag check and a ring push (no atomic
  * read-modify-write); from another thread it is one compare-and-swap plus a
  * lock-free push onto the executor's inbox (and an eventfd write only if the
- * executor is parked). Waking a completed task is a no-op. After the executor
- * is shut down, waking is a no-op and dropping the last clone frees the slot
- * (see nx_executor_destroy). */
+ * executor is parked). Waking a completed task is a no-op. Storage is only
+ * ever freed on the executor's thread: the last clone of a completed task
+ * dropped on another thread hands the slot back through the inbox, and the
+ * executor frees it in its next cycle. After the executor is shut down,
+ * waking is a no-op and dropping the last clone frees the slot on the
+ * dropping thread, under the executor's lock (see nx_executor_destroy). */
 typedef struct nx_waker { nx_task *task; } nx_waker;
 
 /* Increments the refcount and writes the clone to `out`. NX_EINVAL: null
