@@ -1,0 +1,264 @@
+"""Comparing two results files row by row (what `nxbench compare` and
+`nxbench ab` decide with).
+
+Each row's metric (p50 unless told) is taken per round, as logs, and judged
+in one of these views:
+- paired: BASE and NEW come from one `nxbench ab` session, where round i
+  ran the base and the new binary of each backend back to back. The change
+  is the mean per-round log(new/base), tested with a one-sample t-test: a
+  host speed change hits both sides of a round and cancels.
+- relative (two separate runs, 3+ executor backends in the row): each
+  round's value is divided by the median backend of that row in the same
+  round, so a host speed shift between or within runs, which scales every
+  backend alike, cancels, and so does one backend's own change for the
+  others (a median, unlike a mean, does not move when one backend does).
+  Only backends both runs have make the median. Tested with Student's t
+  (pooled variance; stats.student says why) on the normalised logs.
+- floor (fewer backends): each round's value divided by that round's floor
+  (cases.floor_for; geometric mean of the floor at the round's start and end).
+A row is "regressed" or "improved" only when its change is beyond the
+threshold AND significant after Benjamini-Hochberg over every judged row at
+level alpha; beyond the threshold but not significant is "inconclusive";
+otherwise "unchanged". Single-mode rows within a few TSC steps are not judged
+(quantised). A change every backend of a row shares cannot be told from a
+host change between two runs: it is listed under `shared`, measured against
+the floors, for `nxbench ab` to decide.
+"""
+from __future__ import annotations
+
+import math
+import statistics
+
+from nxbench_lib import cases as C
+from nxbench_lib import results as R
+from nxbench_lib import stats
+
+REGRESSED, IMPROVED, UNCHANGED, INCONCLUSIVE = "regressed", "improved", "unchanged", "inconclusive"
+NOT_JUDGED = "not judged"
+# Fingerprint fields that differ between any two runs by design.
+EXPECTED_TO_DIFFER = ("git_commit", "git_dirty", "date", "started", "command", "duration_s",
+                      "build_dir", "seed")
+
+
+def _logs(row: dict, metric: str, unit: str) -> dict[int, float]:
+    return {k: math.log(v) for k, v in R.per_round(row, metric, unit).items() if v > 0}
+
+
+def _floor_logs(data: dict, row: dict, unit: str) -> dict[int, float]:
+    """log of the row's floor per round (start and end averaged), or {}."""
+    want = C.floor_for(row["case"])
+    pc = row["params"].get("pair_class")
+    cands = [r for r in data["results"] if r["backend"] == C.FLOOR_BACKEND and r["case"] == want
+             and (pc is None or r["params"].get("pair_class") in (None, pc))]
+    same_mode = [r for r in cands if r["mode"] == row["mode"]]
+    cands = same_mode or [r for r in cands if r["mode"] == "batched"] or cands
+    per: dict[int, list[float]] = {}
+    for r in cands:
+        for k, v in _logs(r, "p50", unit).items():
+            per.setdefault(k, []).append(v)
+    return {k: sum(v) / len(v) for k, v in per.items()}
+
+
+class _Index:
+    """One file's rows by key, and the per-round median backend of each row."""
+
+    def __init__(self, data: dict, metric: str, unit: str):
+        self.data, self.metric, self.unit = data, metric, unit
+        self.step = R.tsc_step(data)
+        self.rows = {R.row_key(r): r for r in data["results"]}
+        # A peer's row compares with the executors' row it stands beside
+        # (asio's api=post_run spawn rows with everyone's spawn rows).
+        self.case_of = {R.row_key(r): R.case_key(f)
+                        for r, f in zip(data["results"], R.fold_peer_params(data["results"]))}
+        self.panels: dict = {}
+        self.panel_backends: dict = {}  # set by compare: backends both runs have
+        for r in data["results"]:
+            if C.kind_of(r["backend"]) == "executor" and not R.is_quantised(r, self.step):
+                self.panels.setdefault(R.case_key(r), []).append(r)
+
+    def level(self, row: dict) -> dict[int, float] | None:
+        """Per round: the median log of the row's executor backends (those
+        both runs have), when 3+ ran."""
+        ck = self.case_of.get(R.row_key(row), R.case_key(row))
+        allowed = self.panel_backends.get(ck)
+        panel = [p for p in self.panels.get(ck, []) if allowed is None or p["backend"] in allowed]
+        per: dict[int, list[float]] = {}
+        for p in panel:
+            for k, v in _logs(p, self.metric, self.unit).items():
+                per.setdefault(k, []).append(v)
+        out = {k: statistics.median(v) for k, v in per.items() if len(v) >= 3}
+        return out or None
+
+
+def _view(key, bi: _Index, ni: _Index, paired: bool):
+    """(view name, base logs, new logs) for one row (normalised as the view says)."""
+    b, n = bi.rows[key], ni.rows[key]
+    bl, nl = _logs(b, bi.metric, bi.unit), _logs(n, ni.metric, ni.unit)
+    if paired:
+        return "paired", bl, nl
+    if C.kind_of(b["backend"]) != "floor":
+        blev, nlev = bi.level(b), ni.level(n)
+        if blev and nlev:
+            return ("relative", {k: v - blev[k] for k, v in bl.items() if k in blev},
+                    {k: v - nlev[k] for k, v in nl.items() if k in nlev})
+        bf, nf = _floor_logs(bi.data, b, bi.unit), _floor_logs(ni.data, n, ni.unit)
+        if bf and nf:
+            return ("floor", {k: v - bf[k] for k, v in bl.items() if k in bf},
+                    {k: v - nf[k] for k, v in nl.items() if k in nf})
+    return "raw", bl, nl
+
+
+def _shift(view: str, bl: dict, nl: dict) -> stats.Shift | None:
+    if view == "paired":
+        common = sorted(set(bl) & set(nl))
+        return stats.paired([nl[k] - bl[k] for k in common]) if common else None
+    if not bl or not nl:
+        return None
+    return stats.student(list(bl.values()), list(nl.values()))
+
+
+def compare(base: dict, new: dict, threshold: float = 0.05, alpha: float = 0.01,
+            metric: str = "p50", unit: str = "cycles") -> dict:
+    """The comparison as a dict (what `compare --json` prints)."""
+    bi, ni = _Index(base, metric, unit), _Index(new, metric, unit)
+    for ck in set(bi.panels) & set(ni.panels):
+        both = {r["backend"] for r in bi.panels[ck]} & {r["backend"] for r in ni.panels[ck]}
+        bi.panel_backends[ck] = ni.panel_backends[ck] = both
+    paired = bool(base.get("pairing") and new.get("pairing") and
+                  base["pairing"].get("session") == new["pairing"].get("session"))
+    rows = []
+    for key in sorted(set(bi.rows) & set(ni.rows), key=lambda k: R.sort_key(ni.rows[k])):
+        b, n = bi.rows[key], ni.rows[key]
+        if C.kind_of(n["backend"]) == "floor":
+            continue
+        row = {"case": n["case"], "params": {k: v for k, v in n["params"].items()
+                                             if k not in C.MEASURED_PARAMS},
+               "mode": n["mode"], "backend": n["backend"],
+               "base": R.median(b, metric, unit), "new": R.median(n, metric, unit),
+               "rounds_base": len(b["rounds"]), "rounds_new": len(n["rounds"]),
+               "view": None, "change": None, "lo": None, "hi": None, "p": None, "q": None,
+               "verdict": NOT_JUDGED, "note": ""}
+        rows.append(row)
+        if R.is_quantised(b, bi.step) or R.is_quantised(n, ni.step):
+            row["note"] = "quantised: single-mode p50 within %d TSC steps; read the batched row" \
+                % R.QUANTISED_STEPS
+            continue
+        if row["base"] <= 0:
+            row["note"] = "base is %s: no relative change" % row["base"]
+            continue
+        view, bl, nl = _view(key, bi, ni, paired)
+        s = _shift(view, bl, nl)
+        if s is None:
+            row["note"] = "no rounds with values on both sides"
+            continue
+        row.update(view=view, change=s.change, p=s.p,
+                   lo=None if s.lo is None else math.expm1(s.lo),
+                   hi=None if s.hi is None else math.expm1(s.hi))
+        if s.p is None:
+            row["note"] = "one round a side: no test"
+    qs = stats.benjamini_hochberg([r["p"] for r in rows])
+    for r, q in zip(rows, qs):
+        r["q"] = q
+        if r["change"] is None or q is None:
+            continue
+        if abs(r["change"]) <= threshold:
+            r["verdict"] = UNCHANGED
+        elif q <= alpha:
+            r["verdict"] = REGRESSED if r["change"] > 0 else IMPROVED
+        else:
+            r["verdict"] = INCONCLUSIVE
+            r["noise"] = (r["hi"] - r["lo"]) / 2 if r["lo"] is not None else None
+            r["note"] = "beyond the threshold but not significant (q=%.3g > %g)" % (q, alpha)
+
+    def describe(keys, idx):
+        return [{k: idx.rows[key][k] for k in ("case", "params", "mode", "backend")}
+                for key in sorted(keys, key=lambda k: R.sort_key(idx.rows[k]))]
+
+    only_base = [k for k in set(bi.rows) - set(ni.rows)]
+    only_new = [k for k in set(ni.rows) - set(bi.rows)]
+    summary = {v: sum(1 for r in rows if r["verdict"] == v)
+               for v in (REGRESSED, IMPROVED, UNCHANGED, INCONCLUSIVE, NOT_JUDGED)}
+    problems = []
+    for name, d in (("BASE", base), ("NEW", new)):
+        if d.get("complete") is False:
+            problems.append("%s is an unfinished run (complete: false)" % name)
+        for e in d.get("errors") or []:
+            problems.append("%s reported: %s" % (name, e))
+    missing_backends = sorted({k[3] for k in only_base} - {k[3] for k in ni.rows})
+    for b in missing_backends:
+        problems.append("backend %s is missing from NEW" % b)
+    n_missing_rows = sum(1 for k in only_base if k[3] not in missing_backends)
+    if n_missing_rows:
+        problems.append("%d row(s) of BASE are missing from NEW" % n_missing_rows)
+    return {
+        "metric": metric, "unit": unit, "paired": paired,
+        "thresholds": {"change": threshold, "alpha": alpha, "correction": "benjamini-hochberg"},
+        "rounds_are_repetitions": bool(base.get("rounds_are_repetitions") or
+                                       new.get("rounds_are_repetitions")),
+        "fingerprint_differences": fingerprint_differences(base["fingerprint"],
+                                                           new["fingerprint"]),
+        "rows": rows,
+        "shared": [] if paired else shared_changes(bi, ni, threshold, alpha),
+        "floors": floor_changes(bi, ni),
+        "only_in_base": describe(only_base, bi),
+        "only_in_new": describe(only_new, ni),
+        "problems": problems,
+        "summary": summary,
+        "regressed": summary[REGRESSED] > 0,
+    }
+
+
+def shared_changes(bi: _Index, ni: _Index, threshold: float, alpha: float) -> list[dict]:
+    """Per row: the median backend's change against the floor. Beyond the
+    threshold and significant, it is a change every backend shares, which a
+    comparison of two runs cannot tell from a host change: listed only."""
+    out = []
+    for ck in sorted(set(bi.panels) & set(ni.panels), key=lambda k: R.sort_key(ni.panels[k][0])):
+        b0, n0 = bi.panels[ck][0], ni.panels[ck][0]
+        blev, nlev = bi.level(b0), ni.level(n0)
+        bf, nf = _floor_logs(bi.data, b0, bi.unit), _floor_logs(ni.data, n0, ni.unit)
+        if not (blev and nlev and bf and nf):
+            continue
+        raw = stats.student(list(blev.values()), list(nlev.values()))
+        s = stats.student([v - bf[k] for k, v in blev.items() if k in bf],
+                          [v - nf[k] for k, v in nlev.items() if k in nf])
+        out.append({"case": n0["case"], "params": {k: v for k, v in n0["params"].items()
+                                                   if k not in C.MEASURED_PARAMS},
+                    "mode": n0["mode"], "raw_change": raw.change, "change": s.change, "p": s.p})
+    qs = stats.benjamini_hochberg([r["p"] for r in out])
+    for r, q in zip(out, qs):
+        r["q"] = q
+        r["beyond"] = bool(q is not None and q <= alpha and abs(r["change"]) > threshold)
+    return [r for r in out if r["beyond"]]
+
+
+def floor_changes(bi: _Index, ni: _Index) -> list[dict]:
+    """How the floors moved between the runs (the host, not the code)."""
+    out = []
+    for key, b in bi.rows.items():
+        if b["backend"] != C.FLOOR_BACKEND or key not in ni.rows:
+            continue
+        if R.is_quantised(b, bi.step):
+            continue
+        n = ni.rows[key]
+        out.append({"case": b["case"], "params": b["params"], "mode": b["mode"],
+                    "base": R.median(b, "p50", bi.unit), "new": R.median(n, "p50", ni.unit)})
+    return sorted(out, key=lambda r: R.sort_key(dict(r, backend="floor")))
+
+
+def _flat(d, prefix=""):
+    out = {}
+    for k, v in d.items():
+        if isinstance(v, dict):
+            out.update(_flat(v, prefix + k + "."))
+        else:
+            out[prefix + k] = v
+    return out
+
+
+def fingerprint_differences(fp_base: dict, fp_new: dict) -> list[dict]:
+    """Fields that differ, ignoring those that differ between any two runs."""
+    a, b = _flat(fp_base), _flat(fp_new)
+    return [{"field": k, "base": a.get(k, "(absent)"), "new": b.get(k, "(absent)")}
+            for k in sorted(set(a) | set(b))
+            if k.split(".")[-1] not in EXPECTED_TO_DIFFER and a.get(k) != b.get(k)]
