@@ -66,6 +66,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "build/ab/base-<commit>)")
     parser.add_argument("--resume", metavar="DIR", help="finish the interrupted session in DIR")
     compare.add_decision_arguments(parser)
+    parser.add_argument("--json", action="store_true",
+                        help="print the comparison as JSON (as `compare --json`)")
+    parser.add_argument("--all", action="store_true", help="list every row of the comparison")
 
 
 def main(args: argparse.Namespace) -> int:
@@ -145,8 +148,9 @@ def finish(state: dict, out: pathlib.Path, args) -> int:
     def save(st, contexts):
         fps = {}
         for side in ("base", "new"):
+            # The floors run once per round (from the new build) and belong to both.
             ctx = {k: v for k, v in contexts.items() if k.startswith(side + "_") or
-                   (side == "new" and not k.startswith("base_"))}
+                   v.get("nxbench_backend") == "floor"}
             src = sources[side] if sources[side].exists() else REPO_ROOT
             fps[side] = {**st.get("fingerprints", {}).get(side, {}),
                          **F.fingerprint(ctx, dict(plan, build_dirs={

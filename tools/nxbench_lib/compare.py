@@ -144,9 +144,9 @@ def print_text(result, show_all=False, out=None):
     n_inc = result["summary"][K.INCONCLUSIVE]
     if n_inc:
         print("inconclusive (%d row%s): beyond the threshold but not significant at FDR %g; "
-              "more rounds (--rounds) or `nxbench ab` may decide" % (n_inc, "s" if n_inc > 1
-                                                                     else "", t["alpha"]),
-              file=out)
+              "more rounds (--rounds)%s may decide" % (
+                  n_inc, "s" if n_inc > 1 else "", t["alpha"],
+                  "" if result["paired"] else " or `nxbench ab`"), file=out)
     for sh in result["shared"]:
         print("shared by every backend: %s: %s against the floor (raw %s): two runs cannot tell "
               "this from a host change; `nxbench ab` can" % (_label(sh), numfmt.pct(sh["change"]),

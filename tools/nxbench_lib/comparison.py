@@ -256,9 +256,16 @@ def _flat(d, prefix=""):
     return out
 
 
+def _differ(x, y) -> bool:
+    # A calibration (tsc_ghz) varies in its last digits from process to process.
+    if isinstance(x, float) and isinstance(y, float) and x and y:
+        return abs(x / y - 1) > 0.01
+    return x != y
+
+
 def fingerprint_differences(fp_base: dict, fp_new: dict) -> list[dict]:
     """Fields that differ, ignoring those that differ between any two runs."""
     a, b = _flat(fp_base), _flat(fp_new)
     return [{"field": k, "base": a.get(k, "(absent)"), "new": b.get(k, "(absent)")}
             for k in sorted(set(a) | set(b))
-            if k.split(".")[-1] not in EXPECTED_TO_DIFFER and a.get(k) != b.get(k)]
+            if k.split(".")[-1] not in EXPECTED_TO_DIFFER and _differ(a.get(k), b.get(k))]
