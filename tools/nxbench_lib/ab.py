@@ -31,7 +31,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.description = textwrap.fill(
         "Build the base revision REV in a separate work tree, build the current tree, and run "
         "both interleaved round by round on this machine (the base and new binary of each "
-        "backend back to back in every case group), then compare them round by round. A host "
+        "backend back to back for every benchmark), then compare them round by round. A host "
         "speed change hits both sides of a round and cancels, so this decides changes that "
         "two separate runs cannot, including ones every backend shares.", width=79)
     parser.formatter_class = argparse.RawDescriptionHelpFormatter

@@ -7,13 +7,15 @@ in one of these views:
   ran the base and the new binary of each backend back to back. The change
   is the mean per-round log(new/base), tested with a one-sample t-test: a
   host speed change hits both sides of a round and cancels.
-- relative (two separate runs, 3+ executor backends in the row): each
-  round's value is divided by the median backend of that row in the same
-  round, so a host speed shift between or within runs, which scales every
-  backend alike, cancels, and so does one backend's own change for the
-  others (a median, unlike a mean, does not move when one backend does).
-  Only backends both runs have make the median. Tested with Student's t
-  (pooled variance; stats.student says why) on the normalised logs.
+- relative (two separate runs, 3+ executor backends in the row, those both
+  runs have): each round's log value minus the mean log of the row's
+  backends in the same round, so a host speed move within or between runs,
+  which scales every backend of a round alike, cancels; then NEW's values
+  are shifted by the median over those backends of their change. The
+  median is what keeps one backend's own change (or two of five) from
+  moving the others: it is one of the unchanged backends' changes, which
+  is the host's. Tested with Student's t (pooled variance; stats.student
+  says why) on the normalised logs.
 - floor (fewer backends): each round's value divided by that round's floor
   (cases.floor_for; geometric mean of the floor at the round's start and end).
 A row is "regressed" or "improved" only when its change is beyond the
@@ -44,23 +46,41 @@ def _logs(row: dict, metric: str, unit: str) -> dict[int, float]:
     return {k: math.log(v) for k, v in R.per_round(row, metric, unit).items() if v > 0}
 
 
-def _floor_logs(data: dict, row: dict, unit: str) -> dict[int, float]:
-    """log of the row's floor per round (start and end averaged), or {}."""
+def _floor_rows(data: dict, row: dict) -> dict[str, list[dict]]:
+    """The row's floor (cases.floor_for, same pair class), by mode, leaving
+    out quantised ones: a floor that reads in TSC steps is no yardstick."""
     want = C.floor_for(row["case"])
     pc = row["params"].get("pair_class")
-    cands = [r for r in data["results"] if r["backend"] == C.FLOOR_BACKEND and r["case"] == want
-             and (pc is None or r["params"].get("pair_class") in (None, pc))]
-    same_mode = [r for r in cands if r["mode"] == row["mode"]]
-    cands = same_mode or [r for r in cands if r["mode"] == "batched"] or cands
-    per: dict[int, list[float]] = {}
-    for r in cands:
-        for k, v in _logs(r, "p50", unit).items():
-            per.setdefault(k, []).append(v)
-    return {k: sum(v) / len(v) for k, v in per.items()}
+    step = R.tsc_step(data)
+    out: dict[str, list[dict]] = {}
+    for r in data["results"]:
+        if r["backend"] == C.FLOOR_BACKEND and r["case"] == want and \
+                (pc is None or r["params"].get("pair_class") in (None, pc)) and \
+                not R.is_quantised(r, step):
+            out.setdefault(r["mode"], []).append(r)
+    return out
+
+
+def _floor_logs(bi: "_Index", ni: "_Index", b: dict, n: dict) -> tuple[dict, dict]:
+    """log of the row's floor per round in each file (start and end
+    averaged), the same floor row on both sides: the row's mode if both
+    have it, else batched; ({}, {}) when there is none."""
+    bf, nf = _floor_rows(bi.data, b), _floor_rows(ni.data, n)
+    mode = next((m for m in (b["mode"], "batched") if m in bf and m in nf), None)
+    if mode is None:
+        return {}, {}
+
+    def logs(rows, unit):
+        per: dict[int, list[float]] = {}
+        for r in rows:
+            for k, v in _logs(r, "p50", unit).items():
+                per.setdefault(k, []).append(v)
+        return {k: sum(v) / len(v) for k, v in per.items()}
+    return logs(bf[mode], bi.unit), logs(nf[mode], ni.unit)
 
 
 class _Index:
-    """One file's rows by key, and the per-round median backend of each row."""
+    """One file's rows by key, and the per-round level of each row's backends."""
 
     def __init__(self, data: dict, metric: str, unit: str):
         self.data, self.metric, self.unit = data, metric, unit
@@ -76,32 +96,56 @@ class _Index:
             if C.kind_of(r["backend"]) == "executor" and not R.is_quantised(r, self.step):
                 self.panels.setdefault(R.case_key(r), []).append(r)
 
-    def level(self, row: dict) -> dict[int, float] | None:
-        """Per round: the median log of the row's executor backends (those
-        both runs have), when 3+ ran."""
-        ck = self.case_of.get(R.row_key(row), R.case_key(row))
-        allowed = self.panel_backends.get(ck)
-        panel = [p for p in self.panels.get(ck, []) if allowed is None or p["backend"] in allowed]
-        per: dict[int, list[float]] = {}
-        for p in panel:
-            for k, v in _logs(p, self.metric, self.unit).items():
-                per.setdefault(k, []).append(v)
-        out = {k: statistics.median(v) for k, v in per.items() if len(v) >= 3}
-        return out or None
+    def case_key(self, row: dict) -> tuple:
+        return self.case_of.get(R.row_key(row), R.case_key(row))
+
+    def level(self, ck: tuple) -> dict[int, float] | None:
+        """Per round: the mean log of the row's panel backends (those both
+        runs have, 3 or more), over rounds where every one of them ran."""
+        allowed = self.panel_backends.get(ck) or set()
+        panel = [p for p in self.panels.get(ck, []) if p["backend"] in allowed]
+        if len(panel) < 3:
+            return None
+        logs = [_logs(p, self.metric, self.unit) for p in panel]
+        common = set.intersection(*(set(x) for x in logs))
+        return {k: sum(x[k] for x in logs) / len(logs) for k in common} or None
+
+    def normalised(self, row: dict) -> dict[int, float] | None:
+        lev = self.level(self.case_key(row))
+        if lev is None:
+            return None
+        return {k: v - lev[k] for k, v in _logs(row, self.metric, self.unit).items() if k in lev}
 
 
-def _view(key, bi: _Index, ni: _Index, paired: bool):
+def _host_shifts(bi: _Index, ni: _Index) -> dict:
+    """Per row (case key): the median over its panel backends of the change
+    of their normalised logs: the part of every change the host explains."""
+    out = {}
+    for ck, both in bi.panel_backends.items():
+        changes = []
+        for backend in both:
+            b = next(r for r in bi.panels[ck] if r["backend"] == backend)
+            n = next(r for r in ni.panels[ck] if r["backend"] == backend)
+            bl, nl = bi.normalised(b), ni.normalised(n)
+            if bl and nl:
+                changes.append(statistics.mean(nl.values()) - statistics.mean(bl.values()))
+        if len(changes) >= 3:
+            out[ck] = statistics.median(changes)
+    return out
+
+
+def _view(key, bi: _Index, ni: _Index, paired: bool, shifts: dict):
     """(view name, base logs, new logs) for one row (normalised as the view says)."""
     b, n = bi.rows[key], ni.rows[key]
     bl, nl = _logs(b, bi.metric, bi.unit), _logs(n, ni.metric, ni.unit)
     if paired:
         return "paired", bl, nl
     if C.kind_of(b["backend"]) != "floor":
-        blev, nlev = bi.level(b), ni.level(n)
-        if blev and nlev:
-            return ("relative", {k: v - blev[k] for k, v in bl.items() if k in blev},
-                    {k: v - nlev[k] for k, v in nl.items() if k in nlev})
-        bf, nf = _floor_logs(bi.data, b, bi.unit), _floor_logs(ni.data, n, ni.unit)
+        ck = bi.case_key(b)
+        bn, nn = bi.normalised(b), ni.normalised(n)
+        if bn and nn and ck in shifts:
+            return "relative", bn, {k: v - shifts[ck] for k, v in nn.items()}
+        bf, nf = _floor_logs(bi, ni, b, n)
         if bf and nf:
             return ("floor", {k: v - bf[k] for k, v in bl.items() if k in bf},
                     {k: v - nf[k] for k, v in nl.items() if k in nf})
@@ -126,6 +170,7 @@ def compare(base: dict, new: dict, threshold: float = 0.05, alpha: float = 0.01,
         bi.panel_backends[ck] = ni.panel_backends[ck] = both
     paired = bool(base.get("pairing") and new.get("pairing") and
                   base["pairing"].get("session") == new["pairing"].get("session"))
+    shifts = {} if paired else _host_shifts(bi, ni)
     rows = []
     for key in sorted(set(bi.rows) & set(ni.rows), key=lambda k: R.sort_key(ni.rows[k])):
         b, n = bi.rows[key], ni.rows[key]
@@ -146,7 +191,7 @@ def compare(base: dict, new: dict, threshold: float = 0.05, alpha: float = 0.01,
         if row["base"] <= 0:
             row["note"] = "base is %s: no relative change" % row["base"]
             continue
-        view, bl, nl = _view(key, bi, ni, paired)
+        view, bl, nl = _view(key, bi, ni, paired, shifts)
         s = _shift(view, bl, nl)
         if s is None:
             row["note"] = "no rounds with values on both sides"
@@ -209,14 +254,15 @@ def compare(base: dict, new: dict, threshold: float = 0.05, alpha: float = 0.01,
 
 
 def shared_changes(bi: _Index, ni: _Index, threshold: float, alpha: float) -> list[dict]:
-    """Per row: the median backend's change against the floor. Beyond the
-    threshold and significant, it is a change every backend shares, which a
-    comparison of two runs cannot tell from a host change: listed only."""
+    """Per row: the change of its backends' mean against the floor. Beyond
+    the threshold and significant, it is a change every backend shares,
+    which a comparison of two runs cannot tell from a host change: listed
+    only."""
     out = []
-    for ck in sorted(set(bi.panels) & set(ni.panels), key=lambda k: R.sort_key(ni.panels[k][0])):
+    for ck in sorted(bi.panel_backends, key=lambda k: R.sort_key(ni.panels[k][0])):
+        blev, nlev = bi.level(ck), ni.level(ck)
         b0, n0 = bi.panels[ck][0], ni.panels[ck][0]
-        blev, nlev = bi.level(b0), ni.level(n0)
-        bf, nf = _floor_logs(bi.data, b0, bi.unit), _floor_logs(ni.data, n0, ni.unit)
+        bf, nf = _floor_logs(bi, ni, b0, n0)
         if not (blev and nlev and bf and nf):
             continue
         raw = stats.student(list(blev.values()), list(nlev.values()))

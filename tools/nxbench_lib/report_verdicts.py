@@ -78,13 +78,15 @@ def noise_blocks(a: V.Analysis, data: dict, unit: str):
     rows = []
     for g in n.floors:
         if g.quantised:
-            rows.append([g.label, numfmt.num(g.start_median), "quantised", "-", "-"])
+            rows.append([g.label, numfmt.num(g.start_median), "quantised", "-", "-", ""])
         else:
             rows.append([g.label, numfmt.num(g.start_median), numfmt.pct(g.spread, False),
-                         numfmt.pct(g.drift), numfmt.pct(g.worst_drift)])
+                         numfmt.pct(g.drift), numfmt.pct(g.worst_drift),
+                         ("the host moved", "noisy") if g.moved else ""])
     if rows:
         blocks.append(T(["floor", "p50 (%s, start)" % unit, "spread over rounds",
-                         "drift start->end (median)", "drift, worst round"], rows))
+                         "drift start->end (median)", "drift, worst round", ""], rows,
+                        text_last=1))
         series = {}
         for r in data["results"]:
             if r["backend"] != C.FLOOR_BACKEND or R.is_quantised(r, R.tsc_step(data)):
@@ -107,6 +109,15 @@ def noise_blocks(a: V.Analysis, data: dict, unit: str):
             detail_cell(next(c for c in r.cells if c.backend == b))
             if any(c.backend == b for c in r.cells) else "-" for b in cols]
             for r in n.controls], text_cols=1 + len(cols)))
+        blocks.append(P("Each round's p50 (%s) of the control rows: when a round is slow for "
+                        "every backend alike, the machine moved, not an allocator." % unit))
+        ctl = [r for r in data["results"] if r["case"] in C.CONTROL_CASES and
+               not R.is_quantised(r, R.tsc_step(data))]
+        n_rounds = max((len(r["rounds"]) for r in ctl), default=0)
+        blocks.append(T(["row", "backend"] + ["round %d" % (i + 1) for i in range(n_rounds)],
+                        [["%s %s" % (r["case"], r["mode"]), r["backend"]] +
+                         [numfmt.num(v) for _k, v in sorted(R.per_round(r, "p50", unit).items())]
+                         for r in sorted(ctl, key=R.sort_key)], text_cols=2))
         if n.controls_beyond:
             blocks.append(P("These control rows differ between backends by more than +-%.0f%%, "
                             "although no allocator work is timed: %s. Such a difference comes "

@@ -34,10 +34,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.description = textwrap.fill(
         "Run the benchmark matrix: every allocator backend x every case, plus the floors and "
         "the peers (Boost.Asio, libuv), in R rounds. Each round starts every binary afresh, "
-        "case group by case group, the backends in a shuffled order, with the floors at its "
-        "start and end, so what is compared is measured close in time. Writes DIR/results.json "
+        "benchmark by benchmark (a case with one set of params), the backends in a shuffled "
+        "order, with the floors at its start and end, so what is compared is measured within "
+        "seconds. Writes DIR/results.json "
         "(schema 2: every round's figures per row) after every round, then prints each "
-        "backend's p50 as a paired ratio to the reference with a 95%% interval and a verdict "
+        "backend's p50 as a paired ratio to the reference with a 95% interval and a verdict "
         "(faster / slower / ≈ same / too noisy to rank), the run's noise gauge, and writes the "
         "report.", width=79)
     parser.formatter_class = argparse.RawDescriptionHelpFormatter

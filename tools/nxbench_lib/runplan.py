@@ -130,7 +130,12 @@ class Job:
     def to_json(self) -> dict:
         return {"label": self.label, "binary": self.binary, "path": self.path,
                 "kind": self.kind, "backend": self.backend, "plugin": self.plugin,
-                "side": self.side, "families": self.families, "sha256": sha256_of(self.path)}
+                "side": self.side, "families": self.families, "sha256": self.sha256()}
+
+    def sha256(self) -> str:
+        """Of the binary, and of the plugin it loads: what a resume must find again."""
+        digest = sha256_of(self.path)
+        return digest + ("+" + sha256_of(self.plugin) if self.plugin else "")
 
     @classmethod
     def from_json(cls, d: dict) -> "Job":
@@ -255,9 +260,10 @@ def check_binaries(plan: dict) -> None:
     """CliError unless every binary of the plan is still the one it started
     with (a resumed run must not mix builds)."""
     for j in plan["jobs"]:
-        if not os.path.exists(j["path"]):
-            raise CliError(f"{j['path']} ({j['label']}) no longer exists; start a new run", 2)
-        if sha256_of(j["path"]) != j["sha256"]:
+        for path in filter(None, (j["path"], j.get("plugin"))):
+            if not os.path.exists(path):
+                raise CliError(f"{path} ({j['label']}) no longer exists; start a new run", 2)
+        if Job.from_json(j).sha256() != j["sha256"]:
             raise CliError(f"{j['path']} ({j['label']}) changed since the run started (rebuilt?); "
                            "a resumed run must use the same binaries: start a new run", 2)
 

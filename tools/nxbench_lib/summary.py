@@ -67,9 +67,11 @@ def noise_lines(a: V.Analysis) -> list[str]:
                          % (g.label, numfmt.num(g.start_median)))
             continue
         lines.append("  floor %-32s p50 %s; spread over rounds %s; drift start->end %s "
-                     "(worst round %s)" % (g.label, numfmt.num(g.start_median),
-                                           numfmt.pct(g.spread, signed=False),
-                                           numfmt.pct(g.drift), numfmt.pct(g.worst_drift)))
+                     "(worst round %s)%s" % (g.label, numfmt.num(g.start_median),
+                                             numfmt.pct(g.spread, signed=False),
+                                             numfmt.pct(g.drift), numfmt.pct(g.worst_drift),
+                                             "  <- the host moved during the run" if g.moved
+                                             else ""))
     if n.controls_beyond:
         lines.append("  control cases that differ between backends beyond +-%.0f%% (not "
                      "allocator work; the report shows the evidence): %s"

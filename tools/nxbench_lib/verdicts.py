@@ -30,6 +30,9 @@ from nxbench_lib import stats
 
 MIN_BAND = 0.05
 MAX_BAND = 0.15
+# A floor that moves more than this between or within rounds is flagged:
+# the host changed under the run (another tenant, a vCPU moved).
+FLOOR_MOVED = 0.25
 FASTER, SLOWER, SAME, NOISY = "faster", "slower", "≈ same", "too noisy to rank"
 QUANTISED, ONE_ROUND, REFERENCE, UNPAIRED = "quantised", "one round", "reference", "no reference"
 
@@ -71,6 +74,11 @@ class FloorGauge:
     drift: float | None                 # median over rounds of end/start - 1
     worst_drift: float | None           # the round with the largest |end/start - 1|
     quantised: bool = False             # then spread and drift are the timer's steps
+
+    @property
+    def moved(self) -> bool:
+        return any(v is not None and abs(v) > FLOOR_MOVED
+                   for v in (self.spread, self.worst_drift))
 
 
 @dataclass
