@@ -105,6 +105,7 @@ class VerdictTest(unittest.TestCase):
                                r"\[0\.\d\d-0\.\d\d\] <")
         self.assertIn("noise gauge:", text)
         self.assertIn("band for '≈ same': +-5.0%", text)
+        self.assertIn("within +-16%", text)
         self.assertRegex(text, r"poll_queued single +21\.\d q")
 
     def test_schema_1_repetitions_are_said(self):

@@ -167,6 +167,11 @@ def print_text(result, show_all=False, out=None):
     print("summary: %d regressed, %d improved, %d unchanged, %d inconclusive, %d not judged"
           % (s[K.REGRESSED], s[K.IMPROVED], s[K.UNCHANGED], s[K.INCONCLUSIVE], s[K.NOT_JUDGED]),
           file=out)
+    if not result["paired"] and (s[K.REGRESSED] or s[K.IMPROVED]):
+        print("note: two separate runs can also differ because the machine did: on the KVM "
+              "guests one backend's row has been seen to move 2x for half an hour with the "
+              "same binary (bench/README.md); `nxbench ab` runs both sides in the same rounds "
+              "and tells the two apart", file=out)
     for r in result["rows"]:
         if r["verdict"] == K.REGRESSED:
             print("REGRESSED: %s %s: %s %s -> %s (%s)" % (

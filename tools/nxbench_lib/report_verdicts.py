@@ -25,13 +25,15 @@ def detail_cell(c: V.Cell):
 
 def _legend(a: V.Analysis):
     band = 100 * a.noise.band
+    reach = 100 * ((1 + a.noise.band) ** V.SAME_REACH - 1)
     text = ("Per row, every backend's p50 as a ratio to **%s** measured in the same round (the "
-            "two ran back to back), as the geometric mean over %d rounds with a 95%% t-interval. "
+            "two ran back to back), as the trimmed geometric mean over %d rounds (the farthest "
+            "round on each side set aside from 5 rounds on) with its 95%% interval. "
             "**faster** / **slower**: the whole interval lies beyond the run's band of +-%.1f%%; "
-            "**≈** (same): the interval touches the band and stays within +-%.1f%%; "
+            "**≈** (same): the interval touches the band and stays within +-%.0f%%; "
             "**noisy?** (too noisy to rank): it does neither. The band comes from this run's "
             "own noise: %s. Single-mode rows within %d TSC steps are left out (quantised: read "
-            "the batched row)." % (a.reference, a.rounds, band, 2 * band, a.noise.band_source,
+            "the batched row)." % (a.reference, a.rounds, band, reach, a.noise.band_source,
                                    R.QUANTISED_STEPS))
     if not a.independent_rounds:
         text += (" This file is schema 1: its rounds are repetitions inside one process, so "

@@ -25,12 +25,13 @@ def cell_text(c: V.Cell) -> str:
 
 def legend(a: V.Analysis) -> list[str]:
     band = 100 * a.noise.band
+    reach = 100 * ((1 + a.noise.band) ** V.SAME_REACH - 1)
     lines = ["p50 per operation: the reference (%s) in cycles, every other backend as its ratio "
-             "to %s in the same round (geometric mean over %d rounds) [95%% interval]"
+             "to %s in the same round (trimmed geometric mean over %d rounds) [95%% interval]"
              % (a.reference, a.reference, a.rounds),
-             "  < faster, > slower (whole interval beyond +-%.1f%%), ≈ same (within it, and "
-             "within +-%.1f%% at most), ? too noisy to rank, q quantised (single-mode p50 within "
-             "%d TSC steps: read the batched row)" % (band, 2 * band, R.QUANTISED_STEPS)]
+             "  < faster, > slower (whole interval beyond +-%.1f%%), ≈ same (touching that band "
+             "and within +-%.0f%%), ? too noisy to rank, q quantised (single-mode p50 within "
+             "%d TSC steps: read the batched row)" % (band, reach, R.QUANTISED_STEPS)]
     if not a.independent_rounds:
         lines.append("  note: these 'rounds' are schema-1 repetitions inside one process; "
                      "their spread understates the noise between runs")

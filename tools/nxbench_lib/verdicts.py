@@ -4,14 +4,16 @@ reference backend with its interval and a verdict, and the run's noise gauge
 
 Paired ratios: in every round each backend's p50 is divided by the
 reference's p50 of the same round (the two ran back to back), and the
-rounds' ratios are summarised by their geometric mean and t-interval
-(stats.py says why). Verdict of a backend in a row, with band d (a relative
-difference the run cannot attribute to the allocator):
+rounds' ratios are summarised by their trimmed geometric mean and its
+interval (stats.trimmed_interval; stats.py says why). Verdict of a backend
+in a row, with band d (a relative difference the run cannot attribute to
+the allocator):
   faster           the whole interval below 1/(1+d)
   slower           the whole interval above 1+d
-  ≈ same           otherwise, if the interval stays within (1+d)^-2 .. (1+d)^2
+  ≈ same           otherwise, if the interval stays within (1+d)^-3 .. (1+d)^3
+                   (SAME_REACH bands: a run can vouch for "same within ~15%")
   too noisy to rank otherwise: the interval straddles the band and reaches
-                   beyond twice it, so neither "different" nor "same" holds
+                   beyond that, so neither "different" nor "same" holds
   quantised        a single-mode p50 within a few TSC steps (results.py)
 The band: the larger of MIN_BAND and the typical difference between
 backends on the control cases (allocator-independent cases, where any
@@ -30,6 +32,7 @@ from nxbench_lib import stats
 
 MIN_BAND = 0.05
 MAX_BAND = 0.15
+SAME_REACH = 3
 # A floor that moves more than this between or within rounds is flagged:
 # the host changed under the run (another tenant, a vCPU moved).
 FLOOR_MOVED = 0.25
@@ -113,7 +116,7 @@ def decide(iv: stats.Interval | None, band: float) -> str:
         return FASTER
     if iv.lo > d:
         return SLOWER
-    if iv.lo >= -2 * d and iv.hi <= 2 * d:
+    if iv.lo >= -SAME_REACH * d and iv.hi <= SAME_REACH * d:
         return SAME
     return NOISY
 
@@ -140,7 +143,7 @@ def _rows(data: dict, reference: str, step: float | None) -> list[Row]:
             if ref is not None:
                 lr = _paired_logs(m, ref)
                 if lr:
-                    cell.iv = stats.t_interval(lr)
+                    cell.iv = stats.trimmed_interval(lr)
                     cell.verdict = ONE_ROUND if cell.iv.lo is None else ""
             cells.append(cell)
         cells.sort(key=lambda c: (c.ratio is None, c.ratio or 0.0, C.backend_rank(c.backend)))
