@@ -25,8 +25,9 @@ def add_arguments(parser):
         "Compare two results files (BASE = before, NEW = after) row by row. A row is "
         "'regressed' or 'improved' only when its change is beyond the threshold AND "
         "significant after Benjamini-Hochberg across rows; beyond the threshold but not "
-        "significant is 'inconclusive'. Two separate runs are compared relative to each "
-        "round's median backend (a host speed change between the runs cancels); the two "
+        "significant is 'inconclusive'. Two separate runs are compared relative to the "
+        "row's other backends in the same round, after taking out the change the median "
+        "backend shows (a host speed change between or within the runs cancels); the two "
         "files of one `nxbench ab` are compared round by round. Exit 1 if anything "
         "regressed, or something of BASE is missing from NEW, or a run reported errors; "
         "2 if a file cannot be used.")
@@ -106,7 +107,8 @@ def print_text(result, show_all=False, out=None):
     out = out or sys.stdout
     t = result["thresholds"]
     how = ("paired round by round (one `nxbench ab` session)" if result["paired"] else
-           "relative to each round's median backend (two separate runs)")
+           "relative to the row's backends in each round, less the median backend's change "
+           "(two separate runs)")
     print("%s %s: threshold %.1f%%, significant at FDR %g (Benjamini-Hochberg over %d judged "
           "rows); compared %s." % (result["metric"], result["unit"], 100 * t["change"],
                                    t["alpha"], sum(1 for r in result["rows"] if r["p"] is not None),

@@ -127,9 +127,9 @@ def ratio_panels(title, panels, band, reference, ncols=4):
         lo_v, hi_v = min(vals), max(vals)
         ax.set_xlim(lo_v / 1.15, hi_v * 1.15)
         ax.set_title(ptitle, fontsize=8)
-    fig.suptitle("%s: p50 as a ratio to %s (point: geometric mean over rounds, bar: 95%% "
-                 "interval; grey: '≈ same' band; green faster, red slower, grey same, orange "
-                 "too noisy)" % (title, reference), fontsize=9)
+    fig.suptitle("%s: p50 as a ratio to %s (point: trimmed geometric mean over rounds, bar: "
+                 "95%% interval; grey: '≈ same' band; green faster, red slower, grey same, "
+                 "orange too noisy)" % (title, reference), fontsize=9)
     return _png(fig)
 
 

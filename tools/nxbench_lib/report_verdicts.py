@@ -16,7 +16,8 @@ SHORT = {V.FASTER: "faster", V.SLOWER: "slower", V.SAME: "≈", V.NOISY: "noisy?
 def detail_cell(c: V.Cell):
     """'0.52x [0.49-0.55] faster' with the verdict's colour."""
     if c.verdict == V.QUANTISED:
-        return ("%s cycles, quantised" % numfmt.num(c.median), "quantised")
+        return ("%s cycles, %s" % (numfmt.num(c.median), "quantised" if c.quantised
+                                   else "no ratio: the reference is quantised"), "quantised")
     if c.iv is None:
         return (numfmt.num(c.median), "")
     iv = "" if c.iv.lo is None else " " + numfmt.interval(c.iv.ratio_lo, c.iv.ratio_hi)
@@ -75,7 +76,7 @@ def noise_blocks(a: V.Analysis, data: dict, unit: str):
               P("Band for '≈ same': +-%.1f%% (%s). The floors are measured at the start and "
                 "end of every round: their spread over rounds shows how much the host moved "
                 "between rounds, start-to-end drift how much it moved within one. Paired ratios "
-                "cancel both, as far as a move hits the backends of one case group alike; the "
+                "cancel both, as far as a move hits the backends of one benchmark alike; the "
                 "intervals carry what is left." % (100 * n.band, n.band_source))]
     rows = []
     for g in n.floors:

@@ -120,7 +120,7 @@ def run_process(job: runplan.Job, families: list[str], quick: bool, out: pathlib
 class Progress:
     """Elapsed time and the time left, estimated from measured process
     times: a process already run in an earlier round is expected to take
-    what it took then; one not yet seen, the mean of its case group so far
+    what it took then; one not yet seen, the mean of its benchmark so far
     (or of everything so far)."""
 
     def __init__(self, plan: dict, first_round: int):
