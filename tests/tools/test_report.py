@@ -54,6 +54,8 @@ class ReportTest(unittest.TestCase):
         self.assertIn("Band for '≈ same': +-5.0%", self.md)
         self.assertIn("| floor | p50 (cycles, start) | spread over rounds |", self.md)
         self.assertIn("### Control cases", self.md)
+        self.assertIn("| backend | mode | bytes between consecutive tasks |", self.md)
+        self.assertIn("| malloc | batched | 112 | 11.1k |", self.md)
         self.assertRegex(self.md, r"0\.\d\dx \[0\.\d\d-0\.\d\d\] faster")
         self.assertIn('class="text faster"', self.html)
         for name in ("floors_by_round", "ratios_batched", "ratios_single"):

@@ -88,9 +88,14 @@ class VerdictTest(unittest.TestCase):
         a = analyse(self.results("r2.json", *scale))
         self.assertAlmostEqual(a.noise.band, 0.1, delta=0.015)
         # One backend 2x off on a control: reported, not folded into the band.
-        a = analyse(self.results("r3.json", "--scale", "malloc:self_wake_poll=2"))
+        path = self.results("r3.json", "--scale", "malloc:self_wake_poll=2")
+        a = analyse(path)
         self.assertAlmostEqual(a.noise.band, V.MIN_BAND)
         self.assertTrue(any("self_wake_poll" in x for x in a.noise.controls_beyond))
+        # ... with the evidence of where the tasks sit.
+        text = summary.summary(R.load(path))
+        self.assertIn("where poll_queued's 100 tasks sit", text)
+        self.assertIn("malloc 112/11.1k", text)
 
     def test_floor_gauge(self):
         a = analyse(self.results("r.json", "--host-noise", "0.2"))

@@ -121,6 +121,17 @@ def noise_blocks(a: V.Analysis, data: dict, unit: str):
                         [["%s %s" % (r["case"], r["mode"]), r["backend"]] +
                          [numfmt.num(v) for _k, v in sorted(R.per_round(r, "p50", unit).items())]
                          for r in sorted(ctl, key=R.sort_key)], text_cols=2))
+        spacing = V.task_spacing(data)
+        if spacing:
+            blocks.append(P("Where each backend put the 100 queued tasks poll_queued walks (from "
+                            "the tasks' addresses, median over rounds): the allocator does no "
+                            "work in the timed loop, but the layout it left decides how many "
+                            "cache lines and pages the loop touches."))
+            blocks.append(T(["backend", "mode", "bytes between consecutive tasks",
+                             "span of the tasks (bytes)"],
+                            [[b, m, numfmt.num(st), numfmt.num(sp)] for (b, m), (st, sp) in
+                             sorted(spacing.items(), key=lambda kv: (C.backend_rank(kv[0][0]),
+                                                                     kv[0][1]))], text_cols=2))
         if n.controls_beyond:
             blocks.append(P("These control rows differ between backends by more than +-%.0f%%, "
                             "although no allocator work is timed: %s. Such a difference comes "

@@ -58,7 +58,7 @@ def table(a: V.Analysis) -> list[str]:
     return lines
 
 
-def noise_lines(a: V.Analysis) -> list[str]:
+def noise_lines(a: V.Analysis, data: dict) -> list[str]:
     n = a.noise
     lines = ["noise gauge:",
              "  band for '≈ same': +-%.1f%% (%s)" % (100 * n.band, n.band_source)]
@@ -77,6 +77,14 @@ def noise_lines(a: V.Analysis) -> list[str]:
         lines.append("  control cases that differ between backends beyond +-%.0f%% (not "
                      "allocator work; the report shows the evidence): %s"
                      % (100 * V.MAX_BAND, "; ".join(n.controls_beyond)))
+        spacing = V.task_spacing(data)
+        if spacing:
+            lines.append("  where poll_queued's 100 tasks sit (bytes between consecutive tasks / "
+                         "span): " + ", ".join(
+                             "%s %s/%s" % (b, numfmt.num(st), numfmt.num(sp))
+                             for (b, m), (st, sp) in sorted(spacing.items(),
+                                                            key=lambda kv: C.backend_rank(kv[0][0]))
+                             if m == "batched"))
     noisy = [(row.label, c.backend) for row in a.rows for c in row.cells if c.verdict == V.NOISY]
     if noisy:
         lines.append("  too noisy to rank (%d): %s" % (len(noisy), "; ".join(
@@ -89,7 +97,7 @@ def summary(data: dict, reference: str = C.DEFAULT_REFERENCE) -> str:
     a = V.analyse(data, reference)
     if not a.rows:
         return "(no results)"
-    out = legend(a) + [""] + table(a) + [""] + noise_lines(a)
+    out = legend(a) + [""] + table(a) + [""] + noise_lines(a, data)
     planted = data["fingerprint"].get("planted_slowdown")
     if planted:
         out.insert(0, "TEST BUILD: a slowdown was planted in the spawn path of %s "

@@ -210,6 +210,18 @@ def _floors(data: dict, step: float | None) -> list[FloorGauge]:
     return out
 
 
+def task_spacing(data: dict) -> dict:
+    """{(backend, mode): (bytes between consecutive tasks, span of all)} of
+    the control rows that report where their tasks sit (poll_queued)."""
+    out = {}
+    for r in data["results"]:
+        if r["case"] in C.CONTROL_CASES:
+            stride = R.optional_median(r, "task_stride_bytes")
+            if stride is not None:
+                out[(r["backend"], r["mode"])] = (stride, R.optional_median(r, "task_span_bytes"))
+    return out
+
+
 def analyse(data: dict, reference: str = C.DEFAULT_REFERENCE) -> Analysis:
     step = R.tsc_step(data)
     rows = _rows(data, reference, step)
