@@ -82,7 +82,10 @@ int main(int argc, char** argv) {
   if (pin != 0)
     fprintf(stderr, "%s: warning: cannot pin the main thread to PU P#%u: %s\n", argv[0],
             env.home_pu, strerror(-pin));
-  env.tsc_ghz = nxb::tsc_calibrate_ghz();
+  // Three 5 ms windows: 10M TSC cycles each against a clock read to ~50 ns
+  // is a few parts per million, and `nxbench run` starts this process
+  // several hundred times a run.
+  env.tsc_ghz = nxb::tsc_calibrate_ghz(3, 5);
   // Room for the largest case; mmap'd now so no case allocates it.
   nxb::Samples samples(env.samples_for(nxb::Mode::kSingle) + 1024);
   if (!samples.ok()) {

@@ -41,16 +41,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
           tools/nxbench ab --base HEAD --quick           A/A: the same commit on both sides
           tools/nxbench ab --base HEAD~3 --case spawn_poll_free --backend slab --backend malloc
 
-        --quick (3 rounds, a tenth of the samples) decides large changes in batched rows
-        (bench/README.md, "What a quick run can decide"); a quiet quick ab is no evidence
-        against a change of a few percent, in p99, or in single-mode rows.""")
+        --quick (a tenth of the samples, still 5 rounds) decides large changes in batched
+        rows (bench/README.md, "What a quick run can decide"); a quiet quick ab is no
+        evidence against a change of a few percent, in p99, or in single-mode rows.""")
     parser.add_argument("--base", metavar="REV",
                         help="the revision to compare against (a commit, branch or tag)")
     parser.add_argument("--rounds", type=int, metavar="R",
-                        help=f"rounds (default {runcmd.DEFAULT_ROUNDS}, or "
-                             f"{runcmd.QUICK_ROUNDS} with --quick)")
+                        help=f"rounds (default {runcmd.DEFAULT_ROUNDS}, --quick too: a paired "
+                             "test of 3 rounds has 2 degrees of freedom and, over hundreds of "
+                             "rows, decides nothing)")
     parser.add_argument("--quick", action="store_true",
-                        help="3 rounds with a tenth of the samples (see below)")
+                        help="a tenth of the samples per process (see below)")
     parser.add_argument("--backend", action="append", metavar="NAME",
                         help="only this backend (repeatable; default: all, peers included)")
     parser.add_argument("--case", action="append", metavar="CASE",
@@ -77,8 +78,7 @@ def main(args: argparse.Namespace) -> int:
         return resume(args)
     if not args.base:
         raise CliError("--base REV is required (the revision to compare against)", 2)
-    rounds = args.rounds if args.rounds is not None else (
-        runcmd.QUICK_ROUNDS if args.quick else runcmd.DEFAULT_ROUNDS)
+    rounds = args.rounds if args.rounds is not None else runcmd.DEFAULT_ROUNDS
     if rounds < 2:
         raise CliError(f"--rounds must be at least 2 for a paired test (got {rounds})", 2)
     commit = resolve(args.base)
