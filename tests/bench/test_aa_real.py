@@ -19,7 +19,7 @@ KW = dict(backend=["malloc", "slab", "jemalloc", "mimalloc"],
 
 
 def decision(**kw):
-    a = dict(threshold=compare.DEFAULT_THRESHOLD_PCT, alpha=compare.DEFAULT_ALPHA,
+    a = dict(threshold=None, alpha=compare.DEFAULT_ALPHA,
              metric="p50", unit="cycles", allow_missing=False, json=True, all=False)
     a.update(kw)
     return argparse.Namespace(**a)

@@ -49,8 +49,10 @@ class CompareTest(unittest.TestCase):
     def test_ab_found_in_exactly_the_planted_rows(self):
         # +15% in slab's spawning rows, the host 0.6x between the runs, 2%
         # noise per process: every flagged row is a planted one, flagged as
-        # regressed; a planted row the 5 rounds cannot decide is
-        # "inconclusive", never "unchanged".
+        # regressed. A planted row whose resolution allows 15% (batched) is
+        # found or, when 5 rounds cannot decide, "inconclusive", never
+        # "unchanged"; single-mode rows here are ~6 TSC steps, too coarse
+        # for 15%, and their threshold says so.
         for seed in range(3):
             base = self.results("base%d.json" % seed, "--seed", str(40 + seed))
             new = self.results("new%d.json" % seed, "--seed", str(50 + seed), "--host-seed",
@@ -64,9 +66,12 @@ class CompareTest(unittest.TestCase):
             self.assertEqual(len(planted), 16)
             self.assertEqual({f[:2] for f in self.flagged(data)},
                              {("slab", "spawn_poll_free"), ("slab", "spawn_with_live")})
-            verdicts = [r["verdict"] for r in planted]
-            self.assertGreaterEqual(verdicts.count("regressed"), 14, verdicts)
-            self.assertEqual(set(verdicts) - {"regressed", "inconclusive"}, set(), verdicts)
+            resolvable = [r["verdict"] for r in planted if r["threshold"] < 0.14]
+            self.assertEqual(len(resolvable), 8)
+            self.assertGreaterEqual(resolvable.count("regressed"), 7, resolvable)
+            self.assertEqual(set(resolvable) - {"regressed", "inconclusive"}, set(), resolvable)
+            coarse = [r for r in planted if r["threshold"] >= 0.14]
+            self.assertTrue(all(r["mode"] == "single" for r in coarse))
 
     def test_regression_is_named_in_text(self):
         base = self.results("base.json", "--seed", "1")

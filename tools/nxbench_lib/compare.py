@@ -16,7 +16,6 @@ from nxbench_lib import CliError, numfmt
 from nxbench_lib import comparison as K
 from nxbench_lib import results as R
 
-DEFAULT_THRESHOLD_PCT = 5.0
 DEFAULT_ALPHA = 0.01
 
 
@@ -43,9 +42,12 @@ def add_arguments(parser):
 
 def add_decision_arguments(parser):
     """Options shared with `nxbench ab`."""
-    parser.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD_PCT, metavar="PCT",
-                        help="a change smaller than this percentage is 'unchanged' "
-                             "(default %(default)s)")
+    parser.add_argument("--threshold", type=float, metavar="PCT",
+                        help="a change smaller than this percentage is 'unchanged' (default: "
+                             "%g for the two sides of one ab session, %g for two separate "
+                             "runs; per row at least %g TSC steps)"
+                             % (100 * K.PAIRED_THRESHOLD, 100 * K.RUNS_THRESHOLD,
+                                K.RESOLUTION_STEPS))
     parser.add_argument("--alpha", type=float, default=DEFAULT_ALPHA, metavar="Q",
                         help="false discovery rate across rows (Benjamini-Hochberg) at which a "
                              "change counts as significant (default %(default)s)")
@@ -59,7 +61,7 @@ def add_decision_arguments(parser):
 
 
 def check_decision_arguments(args):
-    if args.threshold < 0:
+    if args.threshold is not None and args.threshold < 0:
         raise CliError("--threshold must be >= 0 (got %g)" % args.threshold, 2)
     if not 0 < args.alpha < 1:
         raise CliError("--alpha must be between 0 and 1 (got %g)" % args.alpha, 2)
@@ -74,7 +76,8 @@ def main(args):
 def decide(base: dict, new: dict, args, out=None) -> int:
     """Compares, prints (text or JSON), returns the exit status."""
     out = out or sys.stdout
-    result = K.compare(base, new, args.threshold / 100.0, args.alpha, args.metric, args.unit)
+    result = K.compare(base, new, None if args.threshold is None else args.threshold / 100.0,
+                       args.alpha, args.metric, args.unit)
     if not result["rows"]:
         raise CliError("the two files have no (case, params, mode, backend) in common", 2)
     if result["fingerprint_differences"]:
@@ -109,8 +112,9 @@ def print_text(result, show_all=False, out=None):
     how = ("paired round by round (one `nxbench ab` session)" if result["paired"] else
            "relative to the row's backends in each round, less the median backend's change "
            "(two separate runs)")
-    print("%s %s: threshold %.1f%%, significant at FDR %g (Benjamini-Hochberg over %d judged "
-          "rows); compared %s." % (result["metric"], result["unit"], 100 * t["change"],
+    print("%s %s: threshold %.1f%% (per row at least %g TSC steps), significant at FDR %g "
+          "(Benjamini-Hochberg over %d judged rows); compared %s."
+          % (result["metric"], result["unit"], 100 * t["change"], K.RESOLUTION_STEPS,
                                    t["alpha"], sum(1 for r in result["rows"] if r["p"] is not None),
                                    how), file=out)
     if result["rounds_are_repetitions"]:

@@ -21,7 +21,11 @@ in one of these views:
 A row is "regressed" or "improved" only when its change is beyond the
 threshold AND significant after Benjamini-Hochberg over every judged row at
 level alpha; beyond the threshold but not significant is "inconclusive";
-otherwise "unchanged". Single-mode rows within a few TSC steps are not judged
+otherwise "unchanged". The threshold: 5% for the paired sides of one ab
+session, 10% for two separate runs (their rows also move with the state
+the machine was in during each run: +9.8% on a row the change did not
+touch was seen), and per row at least RESOLUTION_STEPS TSC steps (a
+batched p50 of 3 cycles moves in steps of 0.21: 7%). Single-mode rows within a few TSC steps are not judged
 (quantised). A change every backend of a row shares cannot be told from a
 host change between two runs: it is listed under `shared`, measured against
 the floors, for `nxbench ab` to decide.
@@ -37,6 +41,8 @@ from nxbench_lib import stats
 
 REGRESSED, IMPROVED, UNCHANGED, INCONCLUSIVE = "regressed", "improved", "unchanged", "inconclusive"
 NOT_JUDGED = "not judged"
+PAIRED_THRESHOLD, RUNS_THRESHOLD = 0.05, 0.10
+RESOLUTION_STEPS = 1.5
 # Fingerprint fields that differ between any two runs by design.
 EXPECTED_TO_DIFFER = ("git_commit", "git_dirty", "date", "started", "command", "duration_s",
                       "build_dir", "seed")
@@ -161,9 +167,20 @@ def _shift(view: str, bl: dict, nl: dict) -> stats.Shift | None:
     return stats.student(list(bl.values()), list(nl.values()))
 
 
-def compare(base: dict, new: dict, threshold: float = 0.05, alpha: float = 0.01,
+def resolution(row: dict, step: float | None) -> float:
+    """The relative size of one TSC step in this row's median (0 without a step)."""
+    if not step or step <= 1:
+        return 0.0
+    default = 100.0 if row["mode"] == "batched" else 1.0  # schema-1 rows may lack the field
+    ops = statistics.median(float(r.get("ops_per_sample") or default) for r in row["rounds"])
+    p50 = R.median(row, "p50")
+    return step / ops / p50 if p50 > 0 else 0.0
+
+
+def compare(base: dict, new: dict, threshold: float | None = None, alpha: float = 0.01,
             metric: str = "p50", unit: str = "cycles") -> dict:
-    """The comparison as a dict (what `compare --json` prints)."""
+    """The comparison as a dict (what `compare --json` prints). `threshold`
+    None: PAIRED_THRESHOLD for one ab session, RUNS_THRESHOLD otherwise."""
     bi, ni = _Index(base, metric, unit), _Index(new, metric, unit)
     for ck in set(bi.panels) & set(ni.panels):
         both = {r["backend"] for r in bi.panels[ck]} & {r["backend"] for r in ni.panels[ck]}
@@ -171,6 +188,8 @@ def compare(base: dict, new: dict, threshold: float = 0.05, alpha: float = 0.01,
     paired = bool(base.get("pairing") and new.get("pairing") and
                   base["pairing"].get("session") == new["pairing"].get("session"))
     shifts = {} if paired else _host_shifts(bi, ni)
+    if threshold is None:
+        threshold = PAIRED_THRESHOLD if paired else RUNS_THRESHOLD
     rows = []
     for key in sorted(set(bi.rows) & set(ni.rows), key=lambda k: R.sort_key(ni.rows[k])):
         b, n = bi.rows[key], ni.rows[key]
@@ -182,7 +201,8 @@ def compare(base: dict, new: dict, threshold: float = 0.05, alpha: float = 0.01,
                "base": R.median(b, metric, unit), "new": R.median(n, metric, unit),
                "rounds_base": len(b["rounds"]), "rounds_new": len(n["rounds"]),
                "view": None, "change": None, "lo": None, "hi": None, "p": None, "q": None,
-               "verdict": NOT_JUDGED, "note": ""}
+               "verdict": NOT_JUDGED, "note": "",
+               "threshold": max(threshold, RESOLUTION_STEPS * resolution(b, bi.step))}
         rows.append(row)
         if R.is_quantised(b, bi.step) or R.is_quantised(n, ni.step):
             row["note"] = "quantised: single-mode p50 within %d TSC steps; read the batched row" \
@@ -206,7 +226,7 @@ def compare(base: dict, new: dict, threshold: float = 0.05, alpha: float = 0.01,
         r["q"] = q
         if r["change"] is None or q is None:
             continue
-        if abs(r["change"]) <= threshold:
+        if abs(r["change"]) <= r["threshold"]:
             r["verdict"] = UNCHANGED
         elif q <= alpha:
             r["verdict"] = REGRESSED if r["change"] > 0 else IMPROVED
