@@ -51,10 +51,10 @@ bool g_use_slab = false;  // this binary's backend is the slab
 const nx_allocator* g_alloc = nullptr;
 
 #ifdef NXBENCH_PLANT_SLOWDOWN
-// Test-only build (cmake -DNXBENCH_PLANT_SLOWDOWN=<backend>): that backend's
-// spawn path does extra work, a known regression that `nxbench compare` and
-// `nxbench ab` must flag in exactly that backend's spawning rows.
-bool g_planted = false;
+// Test-only build (cmake -DNXBENCH_PLANT_SLOWDOWN=<backend>; only that
+// backend's binary is compiled with it): its spawn path does extra work, a
+// known regression `nxbench compare` and `nxbench ab` must flag in exactly
+// that backend's spawning rows.
 void planted_delay() {
   for (volatile int i = 0; i < NXBENCH_PLANT_SLOWDOWN_LOOPS; i = i + 1) {
   }
@@ -187,7 +187,7 @@ class Exec {
   size_t slot_bytes() const { return slot_bytes_; }
   int spawn(const nx_future_desc* d, const void* init) {
 #ifdef NXBENCH_PLANT_SLOWDOWN
-    if (g_planted) planted_delay();
+    planted_delay();
 #endif
     return g_use_slab ? nx_spawn_slab(ex_, d, init, nullptr, nullptr)
                       : nx_spawn(ex_, d, init, nullptr, nullptr);
@@ -740,9 +740,6 @@ BackendInfo binary_backend() {
   // heap belongs to the thread that first asks for the allocator).
   g_alloc = nx_backend_allocator();
   g_use_slab = strcmp(nx_backend_name(), "slab") == 0;
-#ifdef NXBENCH_PLANT_SLOWDOWN
-  g_planted = strcmp(nx_backend_name(), NXBENCH_PLANT_SLOWDOWN) == 0;
-#endif
   std::string version = g_use_slab ? std::string("nxrt ") + nx_version() +
                                          " executor-owned bounded slab (nx_spawn_slab)"
                                    : nx_backend_version();
@@ -760,7 +757,7 @@ int register_cases(Env& env) {
   }
   benchmark::AddCustomContext("lib_nxrt", nx_version());
 #ifdef NXBENCH_PLANT_SLOWDOWN
-  if (g_planted) benchmark::AddCustomContext("planted_slowdown", "spawn path");
+  benchmark::AddCustomContext("planted_slowdown", "spawn path");
 #endif
   if (g_alloc->name != nullptr) benchmark::AddCustomContext("allocator_table_name", g_alloc->name);
   Env* e = &env;
