@@ -5,8 +5,9 @@ A round starts with the floors, then takes the benchmark families one by
 one (a family: one case with one set of params, both modes, e.g.
 spawn_poll_free future_bytes=64); for each family every binary that has it
 runs as a fresh process, in an order shuffled per family and round (seeded:
-the seed is in the plan and each round's order in results.json); the floors
-run again at the end of the round. A family's processes take a second or
+the seed is in the plan and each round's order in results.json; in an ab
+session a backend's base and new process are kept next to each other); the
+floors run again at the end of the round. A family's processes take a second or
 two together, so the backends compared in a row are measured within the
 same few seconds: this machine's speed level moves by up to 1.8x over
 seconds to minutes (shared/MEASURING.md), and what moves between two
@@ -295,9 +296,18 @@ def round_slots(plan: dict, index: int) -> list[tuple[str, str | None, str, list
         for fam in j["families"]:
             groups.setdefault(_slot_key(fam, core), {}).setdefault(j["label"], []).append(fam)
     order = sorted(groups, key=lambda k: C.case_rank(k.split("/", 1)[0]))  # stable: list order
+    backend_of = {j["label"]: (j["backend"], j.get("plugin")) for j in jobs}
     for key in order:
-        members = list(groups[key].items())
-        rng.shuffle(members)
-        slots += [(label, None, key, fams) for label, fams in members]
+        # In an A/B session a backend's base and new process run back to back
+        # (in a random order), the pairs shuffled: the paired test compares
+        # processes a fraction of a second apart, not a whole family apart.
+        units: dict = {}
+        for label, fams in groups[key].items():
+            units.setdefault(backend_of[label], []).append((label, fams))
+        pairs = list(units.values())
+        rng.shuffle(pairs)
+        for unit in pairs:
+            rng.shuffle(unit)
+            slots += [(label, None, key, fams) for label, fams in unit]
     slots.append((floor["label"], "end", "floors", floor["families"]))
     return slots
