@@ -14,6 +14,7 @@ import os
 import pathlib
 import re
 import shlex
+import signal
 import subprocess
 import tempfile
 import time
@@ -173,11 +174,23 @@ def measured_from(rows: list[dict]) -> dict:
     return measured
 
 
+def _terminated(_signum, _frame):
+    raise KeyboardInterrupt  # a CI job cancelled: stop like Ctrl-C
+
+
 def execute(state: dict, out: pathlib.Path, save) -> None:
     """Runs the rounds `state` still lacks. `state` is the results document
     being built (plan, rounds, results, errors); `save(state, contexts)` is
-    called after every finished round. KeyboardInterrupt propagates after
-    saying how to resume; finished rounds are already saved."""
+    called after every finished round. KeyboardInterrupt (Ctrl-C, or SIGTERM)
+    propagates; finished rounds are already saved."""
+    previous = signal.signal(signal.SIGTERM, _terminated)
+    try:
+        _execute(state, out, save)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _execute(state: dict, out: pathlib.Path, save) -> None:
     plan = state["plan"]
     jobs = {j.label: j for j in runplan.jobs_of(plan)}
     measured = measured_from(state["results"])
