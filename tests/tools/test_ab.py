@@ -1,4 +1,5 @@
-"""`nxbench ab`: an interleaved session's state splits into a base and a new
+"""`nxbench ab`: in every round a backend's base and new process run back
+to back; an interleaved session's state splits into a base and a new
 results file of one pairing session (the floors, run once per round, in
 both), which compare then judges round by round; bad input (no --base, an
 unknown revision, fewer than 2 rounds, --resume with other options) gets a
@@ -10,7 +11,7 @@ import pathlib
 import unittest
 
 import tools_testlib as tl
-from nxbench_lib import CliError, ab, comparison, results
+from nxbench_lib import CliError, ab, comparison, results, runplan
 
 
 def state_from(base_doc, new_doc):
@@ -45,6 +46,31 @@ class SidesTest(unittest.TestCase):
         flagged = {(r["backend"], r["case"]) for r in res["rows"]
                    if r["verdict"] in ("regressed", "improved")}
         self.assertEqual(flagged, {("tcmalloc", "churn")})
+
+
+class OrderTest(unittest.TestCase):
+    def test_pairs_run_back_to_back(self):
+        # A session's plan: the floor, then base and new of three backends.
+        jobs = [{"label": "new_floor", "kind": "floor", "backend": "floor",
+                 "families": ["indirect_call"]}]
+        for side in ("base", "new"):
+            for b in ("malloc", "slab", "jemalloc"):
+                jobs.append({"label": "%s_%s" % (side, b), "kind": "executor", "backend": b,
+                             "side": side, "families": ["spawn_poll_free/future_bytes:0",
+                                                        "churn/live_tasks:10000"]})
+        plan = {"seed": 7, "jobs": jobs}
+        orders = set()
+        for i in range(6):
+            slots = runplan.round_slots(plan, i)
+            self.assertEqual([s[1] for s in (slots[0], slots[-1])], ["start", "end"])
+            labels = [s[0] for s in slots[1:-1]]
+            self.assertEqual(len(labels), 12)
+            for k in range(0, 12, 2):  # every pair: one backend, both sides
+                a, b = labels[k], labels[k + 1]
+                self.assertEqual(a.split("_", 1)[1], b.split("_", 1)[1], labels)
+                self.assertNotEqual(a.split("_")[0], b.split("_")[0], labels)
+            orders.add(tuple(labels))
+        self.assertGreater(len(orders), 3, "the order changes from round to round")
 
 
 class ErrorsTest(unittest.TestCase):
