@@ -25,6 +25,11 @@ from nxbench_lib import fingerprint as F
 from nxbench_lib import results as R
 
 STATE = "ab-state.json"
+# A paired test has rounds - 1 degrees of freedom; with 5 (4 df), a planted
+# +45% in slab's spawn rows stayed at q 0.01-0.06 under Benjamini-Hochberg
+# over 182 rows on this machine (paired noise 5-20% per round); 10 rounds
+# give 9 df and intervals about half as wide.
+AB_ROUNDS = 10
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -41,15 +46,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
           tools/nxbench ab --base HEAD --quick           A/A: the same commit on both sides
           tools/nxbench ab --base HEAD~3 --case spawn_poll_free --backend slab --backend malloc
 
-        --quick (a tenth of the samples, still 5 rounds) decides large changes in batched
+        --quick (a tenth of the samples, still 10 rounds) decides large changes in batched
         rows (bench/README.md, "What a quick run can decide"); a quiet quick ab is no
         evidence against a change of a few percent, in p99, or in single-mode rows.""")
     parser.add_argument("--base", metavar="REV",
                         help="the revision to compare against (a commit, branch or tag)")
     parser.add_argument("--rounds", type=int, metavar="R",
-                        help=f"rounds (default {runcmd.DEFAULT_ROUNDS}, --quick too: a paired "
-                             "test of 3 rounds has 2 degrees of freedom and, over hundreds of "
-                             "rows, decides nothing)")
+                        help=f"rounds (default {AB_ROUNDS}, with --quick too: a paired test has "
+                             "R-1 degrees of freedom, and over a couple of hundred rows fewer "
+                             "decide little)")
     parser.add_argument("--quick", action="store_true",
                         help="a tenth of the samples per process (see below)")
     parser.add_argument("--backend", action="append", metavar="NAME",
@@ -78,7 +83,7 @@ def main(args: argparse.Namespace) -> int:
         return resume(args)
     if not args.base:
         raise CliError("--base REV is required (the revision to compare against)", 2)
-    rounds = args.rounds if args.rounds is not None else runcmd.DEFAULT_ROUNDS
+    rounds = args.rounds if args.rounds is not None else AB_ROUNDS
     if rounds < 2:
         raise CliError(f"--rounds must be at least 2 for a paired test (got {rounds})", 2)
     commit = resolve(args.base)
