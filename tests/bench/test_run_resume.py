@@ -22,11 +22,11 @@ def main() -> int:
     real = runloop.run_process
     calls = {"n": 0}
 
-    def interrupting(job, families, quick, out, index):
+    def interrupting(job, families, quick, out, index, layout=None):
         if index == 1:  # the first process of the second round: Ctrl-C
             raise KeyboardInterrupt
         calls["n"] += 1
-        return real(job, families, quick, out, index)
+        return real(job, families, quick, out, index, layout)
 
     with tempfile.TemporaryDirectory() as tmp:
         kw = dict(backend=["malloc", "slab", "jemalloc"], case=["poll_queued", "churn"],

@@ -84,14 +84,16 @@ def round_records(job: runplan.Job, data: dict, index: int,
 
 
 def run_process(job: runplan.Job, families: list[str], quick: bool, out: pathlib.Path,
-                index: int) -> tuple[dict | None, str | None]:
-    """Runs one binary for benchmark `families` in a fresh process. (JSON,
-    None) or (None, why it failed); output goes to out/logs/<label>.log."""
+                index: int, layout: int | None = None) -> tuple[dict | None, str | None]:
+    """Runs one binary for benchmark `families` in a fresh process (with
+    its heap and stack shifted by `layout`, when the binary takes it).
+    (JSON, None) or (None, why it failed); output goes to out/logs/<label>.log."""
     fd, json_path = tempfile.mkstemp(suffix=".json")
     os.close(fd)
     pattern = runplan.family_filter(families)
     cmd = [job.path, f"--benchmark_filter={pattern}", f"--benchmark_out={json_path}",
-           "--benchmark_out_format=json"] + (["--nxbench_quick"] if quick else [])
+           "--benchmark_out_format=json"] + (["--nxbench_quick"] if quick else []) + \
+        ([f"--nxbench_layout={layout}"] if layout is not None and job.layout else [])
     log_path = out / "logs" / f"{job.label}.log"
     try:
         with open(log_path, "a") as log:
@@ -218,10 +220,11 @@ def _execute(state: dict, out: pathlib.Path, save) -> None:
                       flush=True)
                 current = title
             t0 = time.monotonic()
-            data, err = run_process(job, families, plan["quick"], out, index)
+            layout = runplan.layout_of(plan["seed"], index, label, phase or group)
+            data, err = run_process(job, families, plan["quick"], out, index, layout)
             took = time.monotonic() - t0
             progress.finished(index, label, group, took)
-            rec["order"].append([label, phase or group])
+            rec["order"].append([label, phase or group, layout if job.layout else None])
             if err:
                 state["errors"].append(f"round {index + 1}: {label}: {' '.join(families)}: {err}")
                 print(f"  {label} FAILED", end="", flush=True)

@@ -112,6 +112,7 @@ class Job:
         self.plugin = plugin
         self.side = side             # None, or "base"/"new" in `nxbench ab`
         self.families: list[str] = []  # the benchmark families it runs (see family_of)
+        self.layout = False          # takes --nxbench_layout (older builds do not)
 
     @property
     def cases(self) -> list[str]:
@@ -131,7 +132,8 @@ class Job:
     def to_json(self) -> dict:
         return {"label": self.label, "binary": self.binary, "path": self.path,
                 "kind": self.kind, "backend": self.backend, "plugin": self.plugin,
-                "side": self.side, "families": self.families, "sha256": self.sha256()}
+                "side": self.side, "families": self.families, "layout": self.layout,
+                "sha256": self.sha256()}
 
     def sha256(self) -> str:
         """Of the binary, and of the plugin it loads: what a resume must find again."""
@@ -143,6 +145,7 @@ class Job:
         job = cls(d["binary"], d["path"], d["kind"], d["backend"], d["label"], d.get("plugin"),
                   d.get("side"))
         job.families = list(d.get("families", []))
+        job.layout = bool(d.get("layout"))
         return job
 
 
@@ -224,11 +227,27 @@ def list_families(job: Job, quick: bool) -> list[str]:
     return out
 
 
+def layout_of(seed, index: int, label: str, group: str) -> int:
+    """The --nxbench_layout value of one process: different for every
+    process, the same for the same seed (a resumed run repeats it)."""
+    return random.Random(f"{seed}:{index}:{label}:{group}").randrange(1 << 16)
+
+
+def takes_layout(job: Job) -> bool:
+    """Whether the binary knows --nxbench_layout (builds before it do not:
+    `ab` may run one as its base)."""
+    proc = subprocess.run([job.path, "--nxbench_layout=0", "--benchmark_list_tests"],
+                          capture_output=True, text=True, env=job.env())
+    return proc.returncode == 0
+
+
 def select_cases(wanted: list[str] | None, jobs: list[Job], quick: bool) -> list[str]:
     """Fills each job's families (all of them for floors; those of the
     selected cases otherwise) and returns the selected cases. CliError on an
     unknown --case."""
     listed = {job.label: list_families(job, quick) for job in jobs}
+    for job in jobs:
+        job.layout = takes_layout(job)
     known = {f.split("/", 1)[0] for job in jobs if job.kind != "floor" for f in listed[job.label]}
     if wanted:
         for c in wanted:
