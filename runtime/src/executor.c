@@ -94,6 +94,7 @@ int nx_executor_create(const nx_executor_config *cfg, nx_executor **out) {
   ex->holds = 1;
   ex->cx.ex = ex;
   atomic_init(&ex->owner, nx__thread_marker());
+  atomic_init(&ex->freeing, NULL);
   *out = ex;
   return NX_OK;
 
@@ -393,11 +394,14 @@ static void nx_drain_inbox(nx_executor *ex) {
 int nx__poll_events(nx_executor *ex, int64_t deadline_ns); /* park.c */
 void nx__park(nx_executor *ex);                              /* park.c */
 
+/* The run loop's entry checks, in the documented precedence. `in_run` (not
+ * cx.task, which is NULL while a drop function or a service hook runs) is
+ * what says the loop or a callback is on the stack. */
 static inline int nx_check_runnable(nx_executor *ex) {
   if (ex == NULL) return NX_EINVAL;
   if (NX_UNLIKELY(ex->shut || ex->shutting_down)) return NX_ESHUTDOWN;
   if (NX_UNLIKELY(!nx__on_owner(ex))) return NX_EPERM;
-  if (NX_UNLIKELY(ex->cx.task != NULL)) return NX_EBUSY;
+  if (NX_UNLIKELY(ex->in_run)) return NX_EBUSY;
   return NX_OK;
 }
 
@@ -457,7 +461,10 @@ static int nx_run_cycle(nx_executor *ex) {
 int nx_run_once(nx_executor *ex) {
   int rc = nx_check_runnable(ex);
   if (rc < 0) return rc;
-  return nx_run_cycle(ex);
+  ex->in_run = true;
+  rc = nx_run_cycle(ex);
+  ex->in_run = false;
+  return rc;
 }
 
 static inline bool nx_idle(nx_executor *ex) {
@@ -479,12 +486,14 @@ int nx_run(nx_executor *ex, nx_run_mode mode) {
   int rc = nx_check_runnable(ex);
   if (rc < 0) return rc;
   if (mode != NX_RUN_PARKED && mode != NX_RUN_BUSY) return NX_EINVAL;
+  ex->in_run = true;
   while (ex->live != 0) {
     nx_run_cycle(ex);
     if (ex->live != 0 && nx_idle(ex)) nx_wait_for_work(ex, mode);
   }
   /* Leave no entry of a completed task behind in the ring. */
   while (ex->ring_head != ex->ring_tail) nx_run_cycle(ex);
+  ex->in_run = false;
   return NX_OK;
 }
 
@@ -496,16 +505,19 @@ int nx_block_on(nx_executor *ex, nx_run_mode mode, const nx_future_desc *desc, c
   nx_join root;
   rc = nx_spawn(ex, desc, init, NULL, &root);
   if (rc < 0) return rc;
+  ex->in_run = true;
   for (;;) {
     rc = nx_join_try(&root, out, out_size);
-    if (rc != NX_PENDING) return rc == NX_READY ? NX_OK : rc;
+    if (rc != NX_PENDING) break;
     nx_run_cycle(ex);
     if (nx_idle(ex)) {
       rc = nx_join_try(&root, out, out_size);
-      if (rc != NX_PENDING) return rc == NX_READY ? NX_OK : rc;
+      if (rc != NX_PENDING) break;
       nx_wait_for_work(ex, mode);
     }
   }
+  ex->in_run = false;
+  return rc == NX_READY ? NX_OK : rc;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -514,27 +526,42 @@ int nx_block_on(nx_executor *ex, nx_run_mode mode, const nx_future_desc *desc, c
 
 int nx_cancel(nx_executor *ex, nx_task_id id) {
   if (ex == NULL) return NX_EINVAL;
-  if (ex->shut) return NX_ESHUTDOWN;
+  if (ex->shut || ex->shutting_down) return NX_ESHUTDOWN;
   if (!nx__on_owner(ex)) return NX_EPERM;
   uint32_t slot = (uint32_t)id, gen = (uint32_t)(id >> 32);
   if (slot >= ex->table_hwm) return NX_ESTALE;
   nx_table_entry *e = &ex->table[slot];
   if (!nx_entry_in_use(e) || e->gen != gen) return NX_ESTALE;
   nx_task *t = e->task;
+  if (t->queued == NX_Q_RESERVED) return NX_ESTALE; /* no id was handed out yet */
   if (t->flags & NX_TF_DONE) return NX_EALREADY;
   if (t == ex->cx.task) {
     t->flags |= NX_TF_CANCEL_PENDING;
     return NX_OK;
   }
+  /* The drop function runs now: it is a callback like a poll, so the run
+   * loop refuses to start under it. Only the outermost caller may reap the
+   * queue front: a running cycle has counted those entries. */
+  bool outer = !ex->in_run;
+  ex->in_run = true;
   nx_task_complete(ex, t, true);
-  if (ex->cx.task == NULL) nx_reap_front(ex);
+  if (outer) {
+    nx_reap_front(ex);
+    ex->in_run = false;
+  }
   return NX_OK;
+}
+
+/* Is the calling thread the one freeing task storage under the lock (so
+ * this call comes from inside an allocator's free)? */
+static inline bool nx_freeing_here(const nx_executor *ex) {
+  return atomic_load_explicit(&ex->freeing, memory_order_relaxed) == nx__thread_marker();
 }
 
 size_t nx_executor_live_tasks(const nx_executor *ex) { return ex ? ex->live : 0; }
 size_t nx_executor_allocated_tasks(const nx_executor *ex) {
   if (ex == NULL) return 0;
-  if (!ex->shut) return ex->table_used;
+  if (!ex->shut || nx_freeing_here(ex)) return ex->table_used;
   /* After shutdown other threads free orphans under the lock. */
   nx_executor *mut = (nx_executor *)ex;
   pthread_mutex_lock(&mut->lock);
@@ -564,6 +591,7 @@ void nx__executor_remove_service(nx_executor *ex, nx_service *s) {
 
 /* Frees what is left once no thread can reach the executor any more. */
 static void nx_final_release(nx_executor *ex) {
+  atomic_store_explicit(&ex->freeing, nx__thread_marker(), memory_order_relaxed);
   for (uint32_t i = 0; i < ex->table_hwm; i++) {
     nx_table_entry *e = &ex->table[i];
     if (nx_entry_in_use(e)) nx__task_free(ex, e->task);
@@ -581,7 +609,7 @@ int nx_executor_shutdown(nx_executor *ex) {
   if (ex == NULL) return NX_EINVAL;
   if (ex->shut) return NX_OK;
   if (!nx__on_owner(ex)) return NX_EPERM;
-  if (ex->cx.task != NULL || ex->shutting_down) return NX_EBUSY;
+  if (ex->in_run || ex->shutting_down) return NX_EBUSY;
   ex->shutting_down = true;
 
   /* 1. Services let go of the wakers they hold; every live future is
@@ -632,7 +660,7 @@ int nx_executor_shutdown(nx_executor *ex) {
 }
 
 void nx_executor_destroy(nx_executor *ex) {
-  if (ex == NULL) return;
+  if (ex == NULL || nx_freeing_here(ex)) return;
   if (!ex->shut && nx_executor_shutdown(ex) < 0) {
     /* Called from inside a poll or from the wrong thread: refusing is the
      * only safe answer; the executor stays usable. */
@@ -668,7 +696,11 @@ void nx__ref_drop_slow(nx_task *t, uint64_t s) {
     return;
   }
   s = atomic_fetch_sub_explicit(&t->state, NX_ST_REF, memory_order_acq_rel) - NX_ST_REF;
-  if (!(s & NX_ST_INBOX)) nx__task_free(ex, t);
+  if (!(s & NX_ST_INBOX)) {
+    atomic_store_explicit(&ex->freeing, nx__thread_marker(), memory_order_relaxed);
+    nx__task_free(ex, t);
+    atomic_store_explicit(&ex->freeing, NULL, memory_order_relaxed);
+  }
   bool last = --ex->holds == 0;
   pthread_mutex_unlock(&ex->lock);
   if (last) nx_final_release(ex);
