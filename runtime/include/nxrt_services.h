@@ -71,9 +71,10 @@ int nx_yield_poll(nx_yield *y, nx_cx *cx);
 typedef struct nx_timer_entry {      /* private: a registration in the timer heap */
   int64_t deadline_ns;
   uint64_t seq;                      /* tie-break: equal deadlines fire in order */
-  uint32_t heap_index;               /* UINT32_MAX when not registered */
+  uint32_t heap_index;               /* meaningful while registered */
   nx_waker waker;
-  struct nx_timer_service *svc;      /* valid while registered */
+  struct nx_timer_service *svc;      /* non-NULL exactly while registered, so a
+                                        zero-filled entry reads as empty */
 } nx_timer_entry;
 
 typedef struct nx_sleep {
@@ -98,7 +99,8 @@ int nx_sleep_reset(nx_sleep *s, int64_t deadline_ns);
 /* The deadline (0 for NULL). */
 int64_t nx_sleep_deadline(const nx_sleep *s);
 /* Unregisters and releases the waker (executor's thread, or any time after
- * the executor shut down). Idempotent; NULL is a no-op. */
+ * the executor shut down). Idempotent; NULL is a no-op, and so is a
+ * zero-filled sleep (task state spawned with init NULL, never polled). */
 void nx_sleep_drop(nx_sleep *s);
 
 /* A deadline around another future. The caller polls the inner future and

@@ -84,7 +84,7 @@ int nx__timer_entry_poll(nx_timer_entry *e, nx_cx *cx) {
     nx__timer_entry_drop(e);
     return NX_READY;
   }
-  if (e->heap_index != NX_TIMER_UNREGISTERED) {
+  if (e->svc != NULL) {
     /* Polled by another task than the one registered: wake that one now. */
     if (e->waker.task != cx->task) {
       nx_waker_drop(&e->waker);
@@ -106,8 +106,11 @@ int nx__timer_entry_poll(nx_timer_entry *e, nx_cx *cx) {
   return NX_PENDING;
 }
 
+/* `svc`, not heap_index, says "registered": a zero-filled entry (a task
+ * spawned with init NULL, dropped before its first poll) has heap index 0
+ * and no service, and must read as empty. */
 void nx__timer_entry_drop(nx_timer_entry *e) {
-  if (e->heap_index != NX_TIMER_UNREGISTERED) {
+  if (e->svc != NULL) {
     nx__timer_heap_remove(&e->svc->heap, e);
     e->svc = NULL;
   }
@@ -116,7 +119,7 @@ void nx__timer_entry_drop(nx_timer_entry *e) {
 
 void nx__timer_entry_set(nx_timer_entry *e, int64_t deadline_ns) {
   e->deadline_ns = deadline_ns;
-  if (e->heap_index != NX_TIMER_UNREGISTERED) nx__timer_heap_update(&e->svc->heap, e);
+  if (e->svc != NULL) nx__timer_heap_update(&e->svc->heap, e);
 }
 
 /* ------------------------------------------------------------------------ */
