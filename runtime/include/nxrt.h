@@ -32,31 +32,97 @@ extern "C" {
 /* ------------------------------------------------------------------------ */
 /* Status codes                                                             */
 /* ------------------------------------------------------------------------ */
+/*
+ * One table generates the codes, their names (nx_err_name) and their texts
+ * (nx_strerror): NX_ERR_MAP below, X(NAME, value, text). Every code nxrt or
+ * its services return is in it, and no two codes are equal.
+ *
+ * A code named after an errno IS that errno negated (NX_EPIPE == -EPIPE), so
+ * a negative errno from a system call passes through unchanged and prints
+ * with its name; the table also names the socket errors a networking layer
+ * on top of nxrt returns as -errno. Conditions that have no errno of their
+ * own get codes below -4095 (outside the errno range): NX_ESLABFULL,
+ * NX_EALIGN, NX_EWRONGTHREAD, NX_ENOTPOLLABLE.
+ *
+ * Codes and poll results are different things that share the value 0: a
+ * function returning a status gives NX_OK (0) or a positive count on
+ * success; a poll function gives NX_PENDING (0), NX_READY (1) or a negative
+ * code. nx_err_name names statuses (0 is "NX_OK"); nx_poll_name names poll
+ * results (0 is "NX_PENDING").
+ */
+#define NX_ERR_MAP(X)                                                                      \
+  /* nxrt's own conditions */                                                              \
+  X(EINVAL, -EINVAL, "invalid argument (null pointer, bad config field or flags)")         \
+  X(ENOMEM, -ENOMEM, "out of memory: an allocator returned NULL")                          \
+  X(ESLABFULL, -4096 - 1, "bounded slab is full: nothing was spawned")                     \
+  X(E2BIG, -E2BIG, "future (plus output) does not fit a slab slot")                        \
+  X(EALIGN, -4096 - 2, "alignment is not a power of two, or is larger than 64")            \
+  X(ESTALE, -ESTALE, "task id is stale: that task no longer exists")                       \
+  X(EALREADY, -EALREADY, "already done: the task already completed")                       \
+  X(ECANCELED, -ECANCELED, "cancelled: the task was cancelled or dropped at shutdown")     \
+  X(ESHUTDOWN, -ESHUTDOWN, "the executor was shut down")                                   \
+  X(EOVERFLOW, -EOVERFLOW, "value too large: a counter would overflow")                    \
+  X(EWRONGTHREAD, -4096 - 3, "called from a thread that does not own the executor")        \
+  X(EBUSY, -EBUSY, "busy: not allowed from inside a poll, drop function or callback")      \
+  /* services and descriptors */                                                           \
+  X(EAGAIN, -EAGAIN, "would block: try again (channel full or empty, socket not ready)")   \
+  X(EPIPE, -EPIPE, "the other side is closed (channel or socket: broken pipe)")            \
+  X(ETIMEDOUT, -ETIMEDOUT, "timed out: the deadline passed first")                         \
+  X(ENOTPOLLABLE, -4096 - 4, "the descriptor cannot be polled (a regular file or directory)") \
+  X(EEXIST, -EEXIST, "already registered: one nx_io per descriptor per executor")          \
+  X(EBADF, -EBADF, "bad file descriptor (closed, or never opened)")                        \
+  X(ENOSPC, -ENOSPC, "a kernel limit was reached (e.g. epoll watches: max_user_watches)")  \
+  X(EPERM, -EPERM, "operation not permitted (by the system)")                              \
+  X(EACCES, -EACCES, "permission denied")                                                  \
+  X(EINTR, -EINTR, "interrupted by a signal")                                              \
+  X(EIO, -EIO, "input/output error")                                                       \
+  X(EMFILE, -EMFILE, "too many open files in this process")                                \
+  X(ENFILE, -ENFILE, "too many open files in the system")                                  \
+  X(ENOENT, -ENOENT, "no such file, directory or host")                                    \
+  X(ENOSYS, -ENOSYS, "function not implemented by this kernel")                            \
+  X(EFAULT, -EFAULT, "bad address")                                                        \
+  /* sockets */                                                                            \
+  X(ECONNREFUSED, -ECONNREFUSED, "connection refused")                                     \
+  X(ECONNRESET, -ECONNRESET, "connection reset by peer")                                   \
+  X(ECONNABORTED, -ECONNABORTED, "connection aborted")                                     \
+  X(EADDRINUSE, -EADDRINUSE, "address already in use")                                     \
+  X(EADDRNOTAVAIL, -EADDRNOTAVAIL, "address not available")                                \
+  X(ENOTCONN, -ENOTCONN, "socket is not connected")                                        \
+  X(EISCONN, -EISCONN, "socket is already connected")                                      \
+  X(EINPROGRESS, -EINPROGRESS, "operation in progress (non-blocking connect)")             \
+  X(ENETUNREACH, -ENETUNREACH, "network is unreachable")                                   \
+  X(ENETDOWN, -ENETDOWN, "network is down")                                                \
+  X(EHOSTUNREACH, -EHOSTUNREACH, "host is unreachable")                                    \
+  X(EHOSTDOWN, -EHOSTDOWN, "host is down")                                                 \
+  X(EMSGSIZE, -EMSGSIZE, "message too long")                                               \
+  X(EAFNOSUPPORT, -EAFNOSUPPORT, "address family not supported")                           \
+  X(EPROTONOSUPPORT, -EPROTONOSUPPORT, "protocol not supported")                           \
+  X(EPROTOTYPE, -EPROTOTYPE, "protocol wrong type for socket")                             \
+  X(ENOPROTOOPT, -ENOPROTOOPT, "protocol option not available")                            \
+  X(EOPNOTSUPP, -EOPNOTSUPP, "operation not supported")                                    \
+  X(ENOTSOCK, -ENOTSOCK, "not a socket")                                                   \
+  X(EDESTADDRREQ, -EDESTADDRREQ, "destination address required")                           \
+  X(ENOBUFS, -ENOBUFS, "no buffer space available")
 
 enum {
   NX_OK = 0,
-  NX_EINVAL = -EINVAL,         /* null pointer, bad config field, bad argument */
-  NX_ENOMEM = -ENOMEM,         /* the allocator returned NULL (unbounded storage) */
-  NX_ESLABFULL = -ENOSPC,      /* bounded slab has no free slot: nothing was changed */
-  NX_E2BIG = -E2BIG,           /* future (plus output) does not fit a slab slot */
-  NX_EALIGN = -EDOM,           /* alignment not a power of two, or larger than 64 */
-  NX_ESTALE = -ESTALE,         /* task id names a task that no longer exists */
-  NX_EALREADY = -EALREADY,     /* the task already completed (cancel of a zombie) */
-  NX_ECANCELED = -ECANCELED,   /* the awaited task was cancelled */
-  NX_ESHUTDOWN = -ESHUTDOWN,   /* the executor was shut down (dead executor) */
-  NX_EOVERFLOW = -EOVERFLOW,   /* a counter would overflow */
-  NX_EPERM = -EPERM,           /* called from a thread that does not own the executor */
-  NX_EBUSY = -EBUSY            /* re-entrant call (nx_run from inside a poll) */
+#define NX_ERR_ENUM_(name, value, text) NX_##name = (value),
+  NX_ERR_MAP(NX_ERR_ENUM_)
+#undef NX_ERR_ENUM_
 };
 
 /* Poll results (a poll function returns one of these). */
 typedef enum nx_poll { NX_PENDING = 0, NX_READY = 1 } nx_poll;
 
-/* Short human text for a status code (never NULL, "unknown error" for
- * codes nxrt does not define). */
+/* Short human text for a status code (never NULL; "success" for NX_OK,
+ * "unknown error" for a code the table does not name). */
 const char *nx_strerror(int code);
-/* The symbolic name of a status code, e.g. "NX_ESLABFULL". */
+/* The symbolic name of a status code, e.g. "NX_ESLABFULL"; "NX_OK" for 0,
+ * "NX_UNKNOWN" for a code the table does not name (positive counts too). */
 const char *nx_err_name(int code);
+/* The name of a poll result: "NX_READY" (1), "NX_PENDING" (0), or the
+ * nx_err_name of a negative code; "NX_UNKNOWN" for anything else. */
+const char *nx_poll_name(int result);
 /* Library version string, "MAJOR.MINOR.PATCH". */
 const char *nx_version(void);
 
@@ -289,7 +355,7 @@ int nx_executor_create(const nx_executor_config *cfg, nx_executor **out);
 /* Stops the executor for good: every live task's future is dropped (drop_fn
  * runs, join handles report NX_ECANCELED), every slot nobody else references
  * is freed now. Afterwards spawn/run return NX_ESHUTDOWN and wakes are no-ops.
- * Idempotent. NX_EINVAL for NULL, NX_EBUSY from inside a poll, NX_EPERM from
+ * Idempotent. NX_EINVAL for NULL, NX_EBUSY from inside a poll, NX_EWRONGTHREAD from
  * a thread that does not own the executor. */
 int nx_executor_shutdown(nx_executor *ex);
 /* Shutdown, then releases the executor. Slots still referenced by wakers held
@@ -299,14 +365,14 @@ int nx_executor_shutdown(nx_executor *ex);
  * late drop or wake never touches freed memory. The `ex` pointer must not be
  * used after this call. NULL is a no-op. Called from inside a poll or from a
  * thread that does not own the executor, it does nothing (nx_executor_shutdown
- * would return NX_EBUSY / NX_EPERM): the executor stays usable. */
+ * would return NX_EBUSY / NX_EWRONGTHREAD): the executor stays usable. */
 void nx_executor_destroy(nx_executor *ex);
 
 /* Spawns a future. The `desc->size` bytes at `init` are copied into the
  * task's storage (init NULL: zero-filled). The task is queued to run in the
  * next cycle. `id_out` and `join_out` may be NULL (a NULL join_out detaches).
  * NX_EINVAL: null ex/desc/desc->poll, output_size > 65535. NX_EALIGN.
- * NX_ENOMEM. NX_ESHUTDOWN: executor shut down. NX_EPERM: wrong thread.
+ * NX_ENOMEM. NX_ESHUTDOWN: executor shut down. NX_EWRONGTHREAD: wrong thread.
  * On error nothing is allocated and *id_out / *join_out are left unset. */
 int nx_spawn(nx_executor *ex, const nx_future_desc *desc, const void *init,
              nx_task_id *id_out, nx_join *join_out);
@@ -345,7 +411,7 @@ void nx_reserve_abort(nx_reservation *r);
  * right after its poll returns), a join handle reports NX_ECANCELED.
  * NX_ESTALE: unknown or stale id (slot reused) — nothing happens.
  * NX_EALREADY: the task already completed. NX_EINVAL: NULL ex.
- * NX_ESHUTDOWN: the executor was shut down. NX_EPERM: wrong thread. */
+ * NX_ESHUTDOWN: the executor was shut down. NX_EWRONGTHREAD: wrong thread. */
 int nx_cancel(nx_executor *ex, nx_task_id id);
 
 /* Runs one cycle: drains the cross-thread inbox, polls at most
@@ -353,7 +419,7 @@ int nx_cancel(nx_executor *ex, nx_task_id id);
  * behind those already waiting, so none starves), fires due timers and polls
  * IO readiness without blocking. Returns the number of polls made (>= 0;
  * discarding the queue entry of a task that already completed is no poll).
- * NX_EINVAL, NX_ESHUTDOWN, NX_EPERM, NX_EBUSY (called from inside a poll). */
+ * NX_EINVAL, NX_ESHUTDOWN, NX_EWRONGTHREAD, NX_EBUSY (called from inside a poll). */
 int nx_run_once(nx_executor *ex);
 /* Runs cycles until no live task is left. When nothing is ready it parks
  * (NX_RUN_PARKED: sleeps until a wake, timer or IO event) or spins

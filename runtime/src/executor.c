@@ -220,7 +220,7 @@ static inline __attribute__((always_inline)) int nx_reserve_generic(nx_executor 
       desc->output_size > 65535 || desc->size > ((size_t)1 << 40))
     return NX_EINVAL;
   if (NX_UNLIKELY(ex->shutting_down || ex->shut)) return NX_ESHUTDOWN;
-  if (NX_UNLIKELY(!nx__on_owner(ex))) return NX_EPERM;
+  if (NX_UNLIKELY(!nx__on_owner(ex))) return NX_EWRONGTHREAD;
   size_t align = desc->align ? desc->align : 16;
   if ((align & (align - 1)) != 0 || align > NX_TASK_MAX_ALIGN) return NX_EALIGN;
   if (align < 16) align = 16;
@@ -400,7 +400,7 @@ void nx__park(nx_executor *ex);                              /* park.c */
 static inline int nx_check_runnable(nx_executor *ex) {
   if (ex == NULL) return NX_EINVAL;
   if (NX_UNLIKELY(ex->shut || ex->shutting_down)) return NX_ESHUTDOWN;
-  if (NX_UNLIKELY(!nx__on_owner(ex))) return NX_EPERM;
+  if (NX_UNLIKELY(!nx__on_owner(ex))) return NX_EWRONGTHREAD;
   if (NX_UNLIKELY(ex->in_run)) return NX_EBUSY;
   return NX_OK;
 }
@@ -527,7 +527,7 @@ int nx_block_on(nx_executor *ex, nx_run_mode mode, const nx_future_desc *desc, c
 int nx_cancel(nx_executor *ex, nx_task_id id) {
   if (ex == NULL) return NX_EINVAL;
   if (ex->shut || ex->shutting_down) return NX_ESHUTDOWN;
-  if (!nx__on_owner(ex)) return NX_EPERM;
+  if (!nx__on_owner(ex)) return NX_EWRONGTHREAD;
   uint32_t slot = (uint32_t)id, gen = (uint32_t)(id >> 32);
   if (slot >= ex->table_hwm) return NX_ESTALE;
   nx_table_entry *e = &ex->table[slot];
@@ -608,7 +608,7 @@ static void nx_final_release(nx_executor *ex) {
 int nx_executor_shutdown(nx_executor *ex) {
   if (ex == NULL) return NX_EINVAL;
   if (ex->shut) return NX_OK;
-  if (!nx__on_owner(ex)) return NX_EPERM;
+  if (!nx__on_owner(ex)) return NX_EWRONGTHREAD;
   if (ex->in_run || ex->shutting_down) return NX_EBUSY;
   ex->shutting_down = true;
 

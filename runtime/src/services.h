@@ -19,10 +19,10 @@ static inline nx_service *nx__service_find(nx_executor *ex,
 
 /* Checks before a service touches executor state: 0, NX_ESHUTDOWN (shut
  * down or shutting down: no service may be created or used any more), or
- * NX_EPERM (not the executor's thread). */
+ * NX_EWRONGTHREAD (not the executor's thread). */
 static inline int nx__service_check(nx_executor *ex) {
   if (ex->shut || ex->shutting_down) return NX_ESHUTDOWN;
-  if (!nx__on_owner(ex)) return NX_EPERM;
+  if (!nx__on_owner(ex)) return NX_EWRONGTHREAD;
   return NX_OK;
 }
 
