@@ -12,6 +12,54 @@
  * "any thread": waker clone/wake/drop and nx_executor_unpark(). Wakers woken on
  * another thread travel through a lock-free inbox (see runtime/src/inbox.h).
  *
+ * Which error wins. When several apply, a function returns the first of:
+ *   1. NX_EINVAL: a NULL executor, or arguments wrong whatever the state
+ *      (NULL or malformed desc, unknown flags or run mode);
+ *   2. NX_ESHUTDOWN: the executor is shut down, or nx_executor_shutdown is
+ *      dropping its futures right now (from any thread: a dead executor
+ *      answers the same everywhere); nx_executor_shutdown itself answers
+ *      NX_OK here (it is idempotent, from any thread);
+ *   3. NX_EWRONGTHREAD: not the executor's thread;
+ *   4. NX_EBUSY: re-entry from a callback (below);
+ *   5. the function's own errors (NX_EALIGN, NX_ESTALE, NX_EALREADY,
+ *      NX_E2BIG, NX_ENOMEM, NX_ESLABFULL, ...).
+ * So a cancel from a drop function during shutdown is NX_ESHUTDOWN, a spawn
+ * from another thread after shutdown is NX_ESHUTDOWN, and a cancel of a
+ * stale id from another thread is NX_EWRONGTHREAD.
+ *
+ * Callbacks and re-entrancy. nxrt calls your code from these contexts, on
+ * the executor's thread:
+ *   - a poll function;
+ *   - a drop function: run by the run loop after a poll, by nx_cancel, or
+ *     by nx_executor_shutdown;
+ *   - whatever a waker woken or dropped inside those sets off: the last
+ *     reference to a completed task frees its storage (the allocator's free
+ *     runs there);
+ *   - an allocator's free, wherever nxrt frees a task: in the run loop, in
+ *     nx_cancel, in a waker drop or join handle release you make at top
+ *     level, in nx_reserve_abort, at shutdown;
+ *   - a service hook: timers firing and IO events dispatched by the run loop
+ *     wake and drop wakers (and so may free, as above).
+ * From every one of them:
+ *   - nx_run_once, nx_run and nx_block_on return NX_EBUSY (NX_ESHUTDOWN
+ *     during shutdown), nx_executor_shutdown returns NX_EBUSY, and
+ *     nx_executor_destroy does nothing: the run loop is never re-entered;
+ *   - everything else works as documented: spawn and reserve (the new task
+ *     runs in a later cycle), cancel (of the task whose drop function is
+ *     running: NX_EALREADY; of the task being polled: it is dropped right
+ *     after its poll), wakers, join handles, queries, services, channels,
+ *     other executors. The cx functions need the poll's own cx.
+ * An allocator's free must tolerate being re-entered by its own alloc (a
+ * spawn from inside it) or not call nxrt at all. In shutdown's last step,
+ * and after shutdown when the last waker of an orphaned task is dropped (on
+ * whatever thread), the free runs under the executor's lock: there
+ * nx_executor_destroy does nothing, nx_executor_shutdown, _allocated_tasks
+ * and _held_tasks answer without taking the lock, and the free must not
+ * drop or wake wakers or release join handles of that executor. A
+ * channel value's drop function (nxrt_services.h) runs inside the channel
+ * call that drops the value, with that call's rules. tests/unit/
+ * test_reentrancy_matrix.c calls every public function from each context.
+ *
  * Licensed under the MIT license (see LICENSE).
  */
 #ifndef NXRT_H
@@ -253,7 +301,9 @@ typedef uint64_t nx_task_id;
  * the executor's thread. A zeroed handle is "empty". A handle still held
  * when the executor is shut down or destroyed stays valid for nx_join_try
  * (NX_ECANCELED, or NX_READY if the task had finished) and nx_join_detach,
- * which release it; the executor's memory is kept until then. */
+ * which release it; the executor's memory is kept until then: a handle you
+ * never try or detach keeps it for the life of the process
+ * (nx_executor_held_tasks counts them). */
 typedef struct nx_join { nx_task *task; } nx_join;
 
 /* Polls for completion. Returns NX_READY (1) and copies min(out_size,
@@ -354,19 +404,31 @@ int nx_executor_config_init(nx_executor_config *cfg);
 int nx_executor_create(const nx_executor_config *cfg, nx_executor **out);
 /* Stops the executor for good: every live task's future is dropped (drop_fn
  * runs, join handles report NX_ECANCELED), every slot nobody else references
- * is freed now. Afterwards spawn/run return NX_ESHUTDOWN and wakes are no-ops.
- * Idempotent. NX_EINVAL for NULL, NX_EBUSY from inside a poll, NX_EWRONGTHREAD from
- * a thread that does not own the executor. */
+ * is freed now. Afterwards spawn/run/cancel return NX_ESHUTDOWN and wakes are
+ * no-ops. Idempotent: NX_OK again, from any thread. NX_EINVAL for NULL,
+ * NX_EWRONGTHREAD from a thread that does not own the executor (before
+ * shutdown), NX_EBUSY from a callback (a poll or drop function, an
+ * allocator's free) or while it is already running. */
 int nx_executor_shutdown(nx_executor *ex);
-/* Shutdown, then releases the executor. Slots still referenced by wakers held
- * elsewhere (other threads, structures the user keeps) are NOT freed yet: the
- * executor's memory (and its slab) stay allocated until the last such waker is
- * dropped, on whatever thread that happens, which then frees them all. Such a
- * late drop or wake never touches freed memory. The `ex` pointer must not be
- * used after this call. NULL is a no-op. Called from inside a poll or from a
- * thread that does not own the executor, it does nothing (nx_executor_shutdown
- * would return NX_EBUSY / NX_EWRONGTHREAD): the executor stays usable. */
+/* Shutdown, then releases the executor. Slots still referenced by wakers or
+ * join handles held elsewhere (other threads, structures the user keeps, a
+ * join handle never tried or detached) are NOT freed yet: the executor's
+ * memory (and its slab) stay allocated until the last such reference is
+ * released, on whatever thread that happens, which then frees them all.
+ * Such a late drop or wake never touches freed memory. Check
+ * nx_executor_held_tasks() before destroying to see whether anything will
+ * be kept (builds without NDEBUG print a warning to stderr here when it is
+ * not 0). The `ex` pointer must not be used after this call. NULL is a
+ * no-op. Called from a callback (a poll or drop function, an allocator's
+ * free) or from a thread that does not own the executor, it does nothing
+ * (nx_executor_shutdown would return NX_EBUSY / NX_EWRONGTHREAD): the
+ * executor stays usable. */
 void nx_executor_destroy(nx_executor *ex);
+/* Completed tasks whose storage is kept only by references held outside the
+ * executor: join handles not yet tried or detached, waker clones not yet
+ * dropped. After nx_executor_shutdown every such task keeps the executor's
+ * memory allocated past nx_executor_destroy until released. 0 for NULL. */
+size_t nx_executor_held_tasks(const nx_executor *ex);
 
 /* Spawns a future. The `desc->size` bytes at `init` are copied into the
  * task's storage (init NULL: zero-filled). The task is queued to run in the
@@ -409,9 +471,13 @@ void nx_reserve_abort(nx_reservation *r);
 
 /* Cancels a task: its future is dropped now (or, for the task being polled,
  * right after its poll returns), a join handle reports NX_ECANCELED.
- * NX_ESTALE: unknown or stale id (slot reused) — nothing happens.
- * NX_EALREADY: the task already completed. NX_EINVAL: NULL ex.
- * NX_ESHUTDOWN: the executor was shut down. NX_EWRONGTHREAD: wrong thread. */
+ * NX_ESTALE: unknown or stale id (slot reused, or a reservation not yet
+ * committed) — nothing happens. NX_EALREADY: the task already completed
+ * (also a task cancelling itself from its own drop function). NX_EINVAL:
+ * NULL ex. NX_ESHUTDOWN: the executor was shut down or is shutting down
+ * (a drop function run by shutdown: every task is being dropped anyway).
+ * NX_EWRONGTHREAD: wrong thread. The dropped task's drop function runs
+ * inside this call, as a callback (see "Callbacks and re-entrancy"). */
 int nx_cancel(nx_executor *ex, nx_task_id id);
 
 /* Runs one cycle: drains the cross-thread inbox, polls at most
@@ -419,7 +485,7 @@ int nx_cancel(nx_executor *ex, nx_task_id id);
  * behind those already waiting, so none starves), fires due timers and polls
  * IO readiness without blocking. Returns the number of polls made (>= 0;
  * discarding the queue entry of a task that already completed is no poll).
- * NX_EINVAL, NX_ESHUTDOWN, NX_EWRONGTHREAD, NX_EBUSY (called from inside a poll). */
+ * NX_EINVAL, NX_ESHUTDOWN, NX_EWRONGTHREAD, NX_EBUSY (from a callback). */
 int nx_run_once(nx_executor *ex);
 /* Runs cycles until no live task is left. When nothing is ready it parks
  * (NX_RUN_PARKED: sleeps until a wake, timer or IO event) or spins

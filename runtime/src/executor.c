@@ -16,6 +16,7 @@
 #include "executor.h"
 #include "slab.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -200,6 +201,17 @@ static inline void nx_task_free_inline(nx_executor *ex, nx_task *t) {
 
 void nx__task_free(nx_executor *ex, nx_task *t) { nx_task_free_inline(ex, t); }
 
+/* Frees a task's storage for a call that may come from outside the run loop
+ * (the last waker or join handle dropped, a reservation given back): the
+ * allocator's free is a callback, so the run loop refuses to start under it
+ * as under a poll. Not on a hot path: a waker drop that frees is rare. */
+void nx__task_free_guarded(nx_executor *ex, nx_task *t) {
+  bool outer = !ex->in_run;
+  ex->in_run = true;
+  nx_task_free_inline(ex, t);
+  if (outer) ex->in_run = false;
+}
+
 /* ------------------------------------------------------------------------ */
 /* Spawning                                                                 */
 /* ------------------------------------------------------------------------ */
@@ -307,9 +319,9 @@ int nx_reserve_commit(nx_reservation *r, nx_task_id *id_out, nx_join *join_out) 
 void nx_reserve_abort(nx_reservation *r) {
   if (r == NULL || r->task == NULL) return;
   nx_task *t = r->task;
-  nx__task_free(t->ex, t);
   r->task = NULL;
   r->state = NULL;
+  nx__task_free_guarded(t->ex, t);
 }
 
 static inline __attribute__((always_inline)) int nx_spawn_with(nx_executor *ex, unsigned flags, const nx_future_desc *desc,
@@ -483,9 +495,9 @@ static void nx_wait_for_work(nx_executor *ex, nx_run_mode mode) {
 }
 
 int nx_run(nx_executor *ex, nx_run_mode mode) {
+  if (mode != NX_RUN_PARKED && mode != NX_RUN_BUSY) return NX_EINVAL;
   int rc = nx_check_runnable(ex);
   if (rc < 0) return rc;
-  if (mode != NX_RUN_PARKED && mode != NX_RUN_BUSY) return NX_EINVAL;
   ex->in_run = true;
   while (ex->live != 0) {
     nx_run_cycle(ex);
@@ -499,9 +511,10 @@ int nx_run(nx_executor *ex, nx_run_mode mode) {
 
 int nx_block_on(nx_executor *ex, nx_run_mode mode, const nx_future_desc *desc, const void *init,
                 void *out, size_t out_size) {
+  if ((mode != NX_RUN_PARKED && mode != NX_RUN_BUSY) || desc == NULL || desc->poll == NULL)
+    return NX_EINVAL;
   int rc = nx_check_runnable(ex);
   if (rc < 0) return rc;
-  if (mode != NX_RUN_PARKED && mode != NX_RUN_BUSY) return NX_EINVAL;
   nx_join root;
   rc = nx_spawn(ex, desc, init, NULL, &root);
   if (rc < 0) return rc;
@@ -571,6 +584,22 @@ size_t nx_executor_allocated_tasks(const nx_executor *ex) {
 }
 nx_slab *nx_executor_slab(nx_executor *ex) { return ex ? ex->slab : NULL; }
 
+size_t nx_executor_held_tasks(const nx_executor *ex) {
+  if (ex == NULL) return 0;
+  nx_executor *mut = (nx_executor *)ex;
+  bool lock = ex->shut && !nx_freeing_here(ex); /* other threads free orphans */
+  if (lock) pthread_mutex_lock(&mut->lock);
+  size_t n = 0;
+  for (uint32_t i = 0; i < ex->table_hwm; i++) {
+    const nx_table_entry *e = &ex->table[i];
+    if (!nx_entry_in_use(e) || e->task->queued == NX_Q_RESERVED) continue;
+    uint64_t s = atomic_load_explicit(&e->task->state, memory_order_acquire);
+    n += (s & NX_ST_DONE) && NX_ST_REFS(s) != 0;
+  }
+  if (lock) pthread_mutex_unlock(&mut->lock);
+  return n;
+}
+
 void nx__executor_add_service(nx_executor *ex, nx_service *s) {
   s->next = ex->services;
   ex->services = s;
@@ -607,8 +636,15 @@ static void nx_final_release(nx_executor *ex) {
 
 int nx_executor_shutdown(nx_executor *ex) {
   if (ex == NULL) return NX_EINVAL;
-  if (ex->shut) return NX_OK;
-  if (!nx__on_owner(ex)) return NX_EWRONGTHREAD;
+  if (!nx__on_owner(ex)) {
+    /* `shut` is written under the lock: read it there from other threads
+     * (and from the old owner, which stops being owner at shutdown). */
+    if (nx_freeing_here(ex)) return ex->shut ? NX_OK : NX_EBUSY;
+    pthread_mutex_lock(&ex->lock);
+    bool shut = ex->shut;
+    pthread_mutex_unlock(&ex->lock);
+    return shut ? NX_OK : NX_EWRONGTHREAD;
+  }
   if (ex->in_run || ex->shutting_down) return NX_EBUSY;
   ex->shutting_down = true;
 
@@ -631,6 +667,7 @@ int nx_executor_shutdown(nx_executor *ex) {
   /* 2. From here every waker operation takes the cross-thread path, which
    *    sees `dead` under the lock. */
   pthread_mutex_lock(&ex->lock);
+  atomic_store_explicit(&ex->freeing, nx__thread_marker(), memory_order_relaxed);
   ex->dead = true;
   atomic_store_explicit(&ex->owner, NULL, memory_order_relaxed);
   for (nx_task *t = nx__inbox_take(&ex->inbox), *next; t != NULL; t = next) {
@@ -655,18 +692,27 @@ int nx_executor_shutdown(nx_executor *ex) {
   }
   ex->shut = true;
   ex->shutting_down = false;
+  atomic_store_explicit(&ex->freeing, NULL, memory_order_relaxed);
   pthread_mutex_unlock(&ex->lock);
   return NX_OK;
 }
 
 void nx_executor_destroy(nx_executor *ex) {
   if (ex == NULL || nx_freeing_here(ex)) return;
-  if (!ex->shut && nx_executor_shutdown(ex) < 0) {
-    /* Called from inside a poll or from the wrong thread: refusing is the
-     * only safe answer; the executor stays usable. */
+  if (nx_executor_shutdown(ex) < 0) {
+    /* Called from a callback or from the wrong thread: refusing is the only
+     * safe answer; the executor stays usable. */
     return;
   }
   pthread_mutex_lock(&ex->lock);
+#ifndef NDEBUG
+  if (ex->holds > 1)
+    fprintf(stderr,
+            "nxrt: nx_executor_destroy: %zu completed task(s) still held by join handles or "
+            "wakers; the executor's memory stays allocated until they are released "
+            "(nx_join_try / nx_join_detach / nx_waker_drop)\n",
+            ex->holds - 1);
+#endif
   bool last = --ex->holds == 0;
   pthread_mutex_unlock(&ex->lock);
   if (last) nx_final_release(ex);

@@ -104,6 +104,7 @@ static inline void nx__wake_local(nx_executor *ex, nx_task *t) {
 
 void nx__wake_remote(nx_task *t);
 void nx__task_free(nx_executor *ex, nx_task *t);
+void nx__task_free_guarded(nx_executor *ex, nx_task *t);
 void nx__ref_drop(nx_task *t);
 void nx__ref_drop_slow(nx_task *t, uint64_t old);
 void nx__unpark(nx_executor *ex);

@@ -16,7 +16,7 @@ int nx_interval_init_at(nx_interval *iv, nx_executor *ex, int64_t start_ns, int6
   iv->missed_ = NX_TICK_BURST;
   nx__timer_entry_init(&iv->entry_, start_ns);
   if (ex == NULL || period_ns <= 0) return NX_EINVAL;
-  if (ex->shut) return NX_ESHUTDOWN;
+  if (ex->shut || ex->shutting_down) return NX_ESHUTDOWN;
   iv->ex_ = ex;
   return NX_OK;
 }

@@ -130,7 +130,7 @@ int nx_sleep_init_until(nx_sleep *s, nx_executor *ex, int64_t deadline_ns) {
   if (s == NULL || ex == NULL) return NX_EINVAL;
   s->ex_ = NULL;
   nx__timer_entry_init(&s->entry_, deadline_ns);
-  if (ex->shut) return NX_ESHUTDOWN;
+  if (ex->shut || ex->shutting_down) return NX_ESHUTDOWN;
   s->ex_ = ex;
   return NX_OK;
 }
