@@ -13,6 +13,9 @@
  * waker it holds; call it from the task's nx_drop_fn (it is idempotent, and
  * safe after the future completed or the executor shut down). A future that
  * is polled by a different task than before re-registers that task's waker.
+ * Every *_poll function needs the cx of the poll running now: a cx kept
+ * past its poll (used from a drop function, a callback, or top level) names
+ * no task and is refused with NX_EINVAL.
  *
  * Threads: everything runs on the executor's thread unless marked "any
  * thread". Struct fields ending in `_` are private.

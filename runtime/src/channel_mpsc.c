@@ -240,7 +240,7 @@ int nx_mpsc_try_recv(const nx_mpsc_rx *rx, void *out) {
 }
 
 int nx_mpsc_recv_poll(const nx_mpsc_rx *rx, nx_cx *cx, void *out) {
-  if (cx == NULL) return NX_EINVAL;
+  if (!nx__cx_in_poll(cx)) return NX_EINVAL;
   int rc = nx_mpsc_try_recv(rx, out);
   if (rc != NX_EAGAIN) return rc == NX_OK ? NX_READY : rc;
   nx_waker self = {cx->task};
@@ -281,7 +281,7 @@ static int nx_mpsc_send_finish(nx_mpsc_send *s, int rc) {
 }
 
 int nx_mpsc_send_poll(nx_mpsc_send *s, nx_cx *cx) {
-  if (s == NULL || cx == NULL || s->ch_ == NULL || s->owner_ == 0) return NX_EINVAL;
+  if (s == NULL || !nx__cx_in_poll(cx) || s->ch_ == NULL || s->owner_ == 0) return NX_EINVAL;
   if (s->owner_ == NX_MSO_DONE) return NX_READY;
   nx_mpsc *ch = s->ch_;
   if (atomic_load_explicit(&ch->rx_closed, memory_order_acquire))

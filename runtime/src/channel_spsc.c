@@ -151,7 +151,7 @@ int nx_spsc_try_recv(const nx_spsc_rx *rx, void *out) {
 }
 
 int nx_spsc_recv_poll(const nx_spsc_rx *rx, nx_cx *cx, void *out) {
-  if (cx == NULL) return NX_EINVAL;
+  if (!nx__cx_in_poll(cx)) return NX_EINVAL;
   int rc = nx_spsc_try_recv(rx, out);
   if (rc != NX_EAGAIN) return rc == NX_OK ? NX_READY : rc;
   nx_waker self = {cx->task};
@@ -171,7 +171,7 @@ int nx_spsc_send_init(nx_spsc_send *s, const nx_spsc_tx *tx, const void *value) 
 }
 
 int nx_spsc_send_poll(nx_spsc_send *s, nx_cx *cx) {
-  if (s == NULL || cx == NULL || s->ch_ == NULL) return NX_EINVAL;
+  if (s == NULL || !nx__cx_in_poll(cx) || s->ch_ == NULL) return NX_EINVAL;
   if (s->done_) return NX_READY;
   nx_spsc_tx tx = {s->ch_};
   int rc = nx_spsc_try_send(&tx, s->value_);

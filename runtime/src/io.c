@@ -140,7 +140,7 @@ int nx_io_register(nx_io *io, nx_executor *ex, int fd, unsigned interest) {
 }
 
 static inline int nx_io_check(const nx_io *io, const nx_cx *cx, unsigned side) {
-  if (io == NULL || cx == NULL || io->svc_ == NULL || cx->ex != io->ex_ ||
+  if (io == NULL || !nx__cx_in_poll(cx) || io->svc_ == NULL || cx->ex != io->ex_ ||
       !(io->interest_ & side))
     return NX_EINVAL;
   return NX_OK;

@@ -26,6 +26,12 @@ static inline int nx__service_check(nx_executor *ex) {
   return NX_OK;
 }
 
+/* A cx passed to a service poll must be the one of the poll running now: the
+ * executor reuses one cx, and between polls (in a drop function, a service
+ * hook, at top level) it names no task, so a cx kept past its poll would
+ * register an empty waker and never be woken. Such calls are NX_EINVAL. */
+static inline bool nx__cx_in_poll(const nx_cx *cx) { return cx != NULL && cx->task != NULL; }
+
 /* ------------------------------------------------------------------------ */
 /* Atomic waker: one waker slot that one side registers into and any      */
 /* thread wakes (the receiver of a cross-thread channel). See atomic_waker.c */

@@ -147,7 +147,7 @@ int nx_sleep_init(nx_sleep *s, nx_executor *ex, int64_t duration_ns) {
 }
 
 int nx_sleep_poll(nx_sleep *s, nx_cx *cx) {
-  if (s == NULL || cx == NULL || s->ex_ == NULL || cx->ex != s->ex_) return NX_EINVAL;
+  if (s == NULL || !nx__cx_in_poll(cx) || s->ex_ == NULL || cx->ex != s->ex_) return NX_EINVAL;
   return nx__timer_entry_poll(&s->entry_, cx);
 }
 
