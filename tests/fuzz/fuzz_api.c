@@ -67,7 +67,12 @@ enum act {
   A_NONE, A_SELF_WAKE, A_SPAWN, A_CANCEL_OTHER, A_CANCEL_SELF, A_WAKE_OTHER, A_DROP_WAKER,
   A_RUN_ONCE, A_SHUTDOWN, A_DESTROY, A_SEND, A_RECV, A_NACTS
 };
-enum kind { K_PLAIN, K_SLEEP_NOW, K_SLEEP_LONG, K_TIMEOUT_LONG, K_NKINDS };
+/* What the task's future is, besides its actions: plain; a sleep or timeout
+ * (due now, or in an hour); a receive or a send future on a channel; a yield;
+ * a join handle it awaits (of a child it spawns at its first poll). */
+enum kind {
+  K_PLAIN, K_SLEEP_NOW, K_SLEEP_LONG, K_TIMEOUT_LONG, K_RECV, K_SEND, K_YIELD, K_AWAIT, K_NKINDS
+};
 
 typedef struct mtask {
   int used;             /* the model slot holds a task (live or not) */
@@ -81,13 +86,24 @@ typedef struct mtask {
   nx_task_id id;
   int has_join;
   nx_join join;
+  int joined_by;        /* model slot of the task holding its join handle, or -1 */
 } mtask;
 
 /* The future's state, inside the task. */
 typedef struct fut {
   int index;            /* model slot */
-  int armed;            /* the sleep/timeout below was initialized */
-  union { nx_sleep sleep; nx_timeout timeout; } t;
+  int armed;            /* the future below was initialized */
+  int chan, value;      /* K_RECV / K_SEND: channel, value received or to send */
+  int child;            /* K_AWAIT: the child's model slot */
+  union {
+    nx_sleep sleep;
+    nx_timeout timeout;
+    nx_local_send lsend;
+    nx_mpsc_send msend;
+    nx_spsc_send ssend;
+    nx_yield yield;
+    nx_join join;
+  } t;
 } fut;
 
 typedef struct held_waker { nx_waker w; int target; } held_waker;
@@ -99,9 +115,14 @@ typedef struct chan {
   union { nx_local_rx l; nx_mpsc_rx m; nx_spsc_rx s; } rx;
   int queue[8];         /* model FIFO of value ids (capacity <= 8) */
   int head, len, cap;
+  int send_futs;        /* send futures initialized on it and not dropped */
+  int waiting;          /* of those, ones that returned NX_PENDING and are not done:
+                           a local channel may have promised them slots */
 } chan;
 
-enum vstate { V_NONE, V_QUEUED, V_RECEIVED, V_DROPPED };
+/* V_RETURNED: a send future gave up (receiver closed, or dropped unsent):
+ * the value stayed the sender's. */
+enum vstate { V_NONE, V_QUEUED, V_RECEIVED, V_DROPPED, V_RETURNED };
 
 static struct {
   nx_executor *ex;
@@ -152,7 +173,7 @@ static int id_referenced(nx_task_id id) {
   for (int i = 0; i < MAX_TASKS; i++) {
     mtask *t = &m.tasks[i];
     if (!t->used || t->id != id) continue;
-    if (t->live || t->has_join) return 1;
+    if (t->live || t->has_join || t->joined_by >= 0) return 1;
     for (int w = 0; w < m.nwakers; w++)
       if (m.wakers[w].target == i) return 1;
   }
@@ -164,7 +185,7 @@ static int id_referenced(nx_task_id id) {
 static int slot_free(int i) {
   mtask *t = &m.tasks[i];
   if (!t->used) return 1;
-  if (t->live || t->has_join || t->dropping) return 0;
+  if (t->live || t->has_join || t->joined_by >= 0 || t->dropping) return 0;
   for (int w = 0; w < m.nwakers; w++)
     if (m.wakers[w].target == i) return 0;
   return 1;
@@ -203,6 +224,24 @@ static void chan_forget_queued(chan *ch) {
   ch->len = 0;
 }
 
+/* A value entered the channel (try_send, or a send future's READY). */
+static void chan_queued(chan *ch, int v) {
+  CHECK(ch->len < ch->cap);
+  CHECK(m.vstate[v] == V_NONE);
+  m.vstate[v] = V_QUEUED;
+  ch->queue[(ch->head + ch->len++) % 8] = v;
+}
+
+/* A value came out of the channel: it must be the model's head. */
+static void chan_took(chan *ch, int v) {
+  CHECK(ch->len > 0);
+  CHECK(v == ch->queue[ch->head % 8]);
+  CHECK(m.vstate[v] == V_QUEUED);
+  m.vstate[v] = V_RECEIVED;
+  ch->head = (ch->head + 1) % 8;
+  ch->len--;
+}
+
 static void chan_send(int c) {
   chan *ch = &m.ch[c];
   if (!ch->open_tx || m.next_value >= MAX_VALUES) return;
@@ -213,11 +252,12 @@ static void chan_send(int c) {
     CHECK_RC(rc, NX_EPIPE);
   } else if (ch->len == ch->cap) {
     CHECK_RC(rc, NX_EAGAIN);
+  } else if (rc == NX_EAGAIN && ch->waiting > 0) {
+    /* a room promised to a waiting send future */
   } else {
     CHECK_RC(rc, NX_OK);
-    m.vstate[v] = V_QUEUED;
     m.next_value++;
-    ch->queue[(ch->head + ch->len++) % 8] = v;
+    chan_queued(ch, v);
   }
 }
 
@@ -232,11 +272,7 @@ static void chan_recv(int c) {
     return;
   }
   CHECK_RC(rc, NX_OK);
-  CHECK(v == ch->queue[ch->head % 8]);
-  CHECK(m.vstate[v] == V_QUEUED);
-  m.vstate[v] = V_RECEIVED;
-  ch->head = (ch->head + 1) % 8;
-  ch->len--;
+  chan_took(ch, v);
 }
 
 static void chan_close(int c, int rx_side) {
@@ -247,7 +283,8 @@ static void chan_close(int c, int rx_side) {
     else if (ch->kind == 1) nx_mpsc_rx_close(&ch->rx.m);
     else nx_spsc_rx_close(&ch->rx.s);
     chan_forget_queued(ch);
-  } else if (!rx_side && ch->open_tx) {
+  } else if (!rx_side && ch->open_tx && ch->send_futs == 0) {
+    /* (a send future must be dropped before its sender closes: nxrt_services.h) */
     ch->open_tx = 0;
     if (ch->kind == 0) nx_local_tx_close(&ch->tx.l);
     else if (ch->kind == 1) nx_mpsc_tx_close(&ch->tx.m);
@@ -340,6 +377,144 @@ static void take_waker_from_poll(nx_cx *cx, int self) {
   m.wakers[m.nwakers++].target = self;
 }
 
+static int spawn_task_joined(int how, int parent, nx_join *join_dst);
+
+/* The kind's own future: returns 1 when it completed. */
+static int kind_poll(fut *f, mtask *t, nx_cx *cx) {
+  chan *ch = &m.ch[f->chan];
+  int rc;
+  switch (t->kind) {
+    case K_PLAIN:
+    case K_NKINDS:
+      return 0;
+    case K_SLEEP_NOW:
+    case K_SLEEP_LONG:
+    case K_TIMEOUT_LONG:
+      if (!f->armed) {
+        int64_t d = t->kind == K_SLEEP_NOW ? 0 : 3600LL * 1000000000;
+        CHECK_RC(t->kind == K_TIMEOUT_LONG ? nx_timeout_init(&f->t.timeout, m.ex, d)
+                                           : nx_sleep_init(&f->t.sleep, m.ex, d),
+                 NX_OK);
+        f->armed = 1;
+      }
+      rc = t->kind == K_TIMEOUT_LONG ? nx_timeout_poll(&f->t.timeout, cx, NX_PENDING)
+                                     : nx_sleep_poll(&f->t.sleep, cx);
+      CHECK_RC(rc, t->kind == K_SLEEP_NOW ? NX_READY : NX_PENDING);
+      return t->kind == K_SLEEP_NOW;
+    case K_YIELD:
+      if (!f->armed) {
+        CHECK_RC(nx_yield_init(&f->t.yield), NX_OK);
+        f->armed = 1;
+      }
+      return nx_yield_poll(&f->t.yield, cx) == NX_READY;
+    case K_RECV: {
+      int v = -1;
+      rc = ch->kind == 0 ? nx_local_recv_poll(&ch->rx.l, cx, &v)
+         : ch->kind == 1 ? nx_mpsc_recv_poll(&ch->rx.m, cx, &v)
+                         : nx_spsc_recv_poll(&ch->rx.s, cx, &v);
+      if (!ch->open_rx) {
+        CHECK_RC(rc, NX_EINVAL); /* the handle was closed under it */
+        return 1;
+      }
+      if (rc == NX_PENDING) {
+        CHECK(ch->len == 0 && ch->open_tx);
+        return 0;
+      }
+      if (rc == NX_EPIPE) {
+        CHECK(ch->len == 0 && !ch->open_tx);
+        return 1;
+      }
+      CHECK_RC(rc, NX_READY);
+      chan_took(ch, v);
+      return 1;
+    }
+    case K_SEND:
+      if (!f->armed) {
+        if (!ch->open_tx || m.next_value >= MAX_VALUES) return 1;
+        f->value = m.next_value++;
+        rc = ch->kind == 0 ? nx_local_send_init(&f->t.lsend, &ch->tx.l, &f->value)
+           : ch->kind == 1 ? nx_mpsc_send_init(&f->t.msend, &ch->tx.m, &f->value)
+                           : nx_spsc_send_init(&f->t.ssend, &ch->tx.s, &f->value);
+        CHECK_RC(rc, NX_OK);
+        f->armed = 1;
+        ch->send_futs++;
+      }
+      if (f->armed != 1) return 1; /* done already (READY or EPIPE) */
+      rc = ch->kind == 0 ? nx_local_send_poll(&f->t.lsend, cx)
+         : ch->kind == 1 ? nx_mpsc_send_poll(&f->t.msend, cx) : nx_spsc_send_poll(&f->t.ssend, cx);
+      if (rc == NX_PENDING) {
+        CHECK(ch->open_rx);
+        if (f->armed == 1 && !f->child) {
+          f->child = 1; /* counted as waiting */
+          ch->waiting++;
+        }
+        return 0;
+      }
+      if (f->child) ch->waiting--;
+      f->child = 0;
+      f->armed = 2;
+      if (rc == NX_EPIPE) {
+        CHECK(!ch->open_rx);
+        m.vstate[f->value] = V_RETURNED;
+        return 1;
+      }
+      CHECK_RC(rc, NX_READY);
+      chan_queued(ch, f->value);
+      return 1;
+    case K_AWAIT:
+      if (!f->armed) {
+        f->child = spawn_task_joined(t->arg & 1, f->index, &f->t.join);
+        if (f->child < 0) return 1;
+        f->armed = 1;
+      }
+      if (f->armed != 1) return 1;
+      {
+        int out = -1;
+        mtask *c = &m.tasks[f->child];
+        rc = nx_join_poll(&f->t.join, cx, &out, sizeof out);
+        if (rc == NX_PENDING) {
+          CHECK(c->live);
+          return 0;
+        }
+        CHECK(!c->live && c->joined_by == f->index);
+        CHECK_RC(rc, c->completed ? NX_READY : NX_ECANCELED);
+        if (rc == NX_READY) CHECK(out == f->child);
+        c->joined_by = -1;
+        f->armed = 2;
+        return 1;
+      }
+  }
+  return 0;
+}
+
+/* Releases what the kind's future holds (from the drop function). */
+static void kind_drop(fut *f, mtask *t) {
+  chan *ch = &m.ch[f->chan];
+  switch (t->kind) {
+    case K_TIMEOUT_LONG: nx_timeout_drop(&f->t.timeout); break;
+    case K_SLEEP_NOW:
+    case K_SLEEP_LONG: nx_sleep_drop(&f->t.sleep); break;
+    case K_SEND:
+      if (!f->armed) break;
+      if (ch->kind == 0) nx_local_send_drop(&f->t.lsend);
+      else if (ch->kind == 1) nx_mpsc_send_drop(&f->t.msend);
+      else nx_spsc_send_drop(&f->t.ssend);
+      if (f->armed == 1) m.vstate[f->value] = V_RETURNED; /* never sent */
+      if (f->child) ch->waiting--;
+      ch->send_futs--;
+      f->armed = 3;
+      break;
+    case K_AWAIT:
+      if (f->armed == 1) {
+        nx_join_detach(&f->t.join);
+        m.tasks[f->child].joined_by = -1;
+      }
+      f->armed = 3;
+      break;
+    default: break;
+  }
+}
+
 static nx_poll fut_poll(void *s, nx_cx *cx) {
   fut *f = s;
   CHECK(f->index >= 0 && f->index < MAX_TASKS);
@@ -350,19 +525,7 @@ static nx_poll fut_poll(void *s, nx_cx *cx) {
   m.polling = f->index;
   t->polls++;
   int ready = t->ready_after != 0 && t->polls >= t->ready_after;
-  if (t->kind != K_PLAIN) {
-    if (!f->armed) {
-      int64_t d = t->kind == K_SLEEP_NOW ? 0 : 3600LL * 1000000000;
-      CHECK_RC(t->kind == K_TIMEOUT_LONG ? nx_timeout_init(&f->t.timeout, m.ex, d)
-                                         : nx_sleep_init(&f->t.sleep, m.ex, d),
-               NX_OK);
-      f->armed = 1;
-    }
-    int rc = t->kind == K_TIMEOUT_LONG ? nx_timeout_poll(&f->t.timeout, cx, NX_PENDING)
-                                       : nx_sleep_poll(&f->t.sleep, cx);
-    CHECK_RC(rc, t->kind == K_SLEEP_NOW ? NX_READY : NX_PENDING);
-    if (t->kind == K_SLEEP_NOW) ready = 1;
-  }
+  if (kind_poll(f, t, cx)) ready = 1;
   if ((t->arg & 0x80) && (t->polls == 1 || (t->arg & 0x40))) take_waker_from_poll(cx, f->index);
   if (t->poll_act == A_SELF_WAKE) nx_cx_wake(cx);
   if (t->poll_act == A_CANCEL_SELF) CHECK_RC(nx_cancel(m.ex, t->id), NX_OK);
@@ -383,8 +546,7 @@ static void fut_drop(void *s) {
   CHECK(t->used && t->live && t->drops == 0);
   t->drops++;
   t->live = 0;
-  if (t->kind == K_TIMEOUT_LONG) nx_timeout_drop(&f->t.timeout);
-  else if (t->kind != K_PLAIN) nx_sleep_drop(&f->t.sleep);
+  kind_drop(f, t);
   int outer = m.in_drop;
   m.in_drop = 1;
   t->dropping = 1;
@@ -410,7 +572,11 @@ static void zero_drop(void *s) {
 
 /* how: 0 boxed, 1 slab, 2 reserve + commit, 3 reserve + abort. Returns the
  * model slot or -1. */
-static int spawn_task(int how) {
+static int spawn_task(int how) { return spawn_task_joined(how, -1, NULL); }
+
+/* Spawns with the input's next three bytes; a join handle goes to the model
+ * (joinable bit) or, for a child awaited by task `parent`, to `join_dst`. */
+static int spawn_task_joined(int how, int parent, nx_join *join_dst) {
   int i = -1;
   for (int k = 0; k < MAX_TASKS; k++)
     if (slot_free(k)) {
@@ -427,11 +593,13 @@ static int spawn_task(int how) {
   nt.drop_act = (uint8_t)((b1 >> 4) % A_NACTS);
   nt.arg = b2;
   nt.kind = (enum kind)((b0 >> 3) % K_NKINDS);
-  int joinable = (b0 >> 6) & 1;
+  nt.joined_by = parent;
+  int joinable = join_dst != NULL || ((b0 >> 6) & 1);
   nx_future_desc d = {fut_poll, fut_drop, sizeof(fut), 0, joinable ? sizeof(int) : 0};
   fut init;
   memset(&init, 0, sizeof init);
   init.index = i;
+  init.chan = b2 % NCHAN;
   nx_task_id id = NX_TASK_ID_NONE;
   nx_join j = {NULL};
   int rc;
@@ -469,8 +637,12 @@ static int spawn_task(int how) {
   for (int k = 0; k < MAX_TASKS; k++)
     if (k != i && m.tasks[k].used && m.tasks[k].id == id) CHECK(!id_referenced(id));
   m.tasks[i].id = id;
-  m.tasks[i].has_join = joinable;
-  m.tasks[i].join = j;
+  if (join_dst != NULL) {
+    *join_dst = j;
+  } else {
+    m.tasks[i].has_join = joinable;
+    m.tasks[i].join = j;
+  }
   return i;
 }
 
@@ -536,6 +708,14 @@ static void executor_end(void) {
     while (m.nwakers > 0) drop_waker_at(m.nwakers - 1);
   nx_executor_destroy(m.ex);
   while (m.nwakers > 0) drop_waker_at(m.nwakers - 1);
+  /* Receivers' wakers stored in channels keep their tasks too: close the
+   * channels (every task is dropped, so no send future is left) and open
+   * fresh ones. */
+  for (int c = 0; c < NCHAN; c++) {
+    CHECK(m.ch[c].send_futs == 0 && m.ch[c].waiting == 0);
+    if (m.ch[c].open_rx) chan_close(c, 1);
+    if (m.ch[c].open_tx) chan_close(c, 0);
+  }
   m.ex = NULL;
   CHECK(allocs == frees);
   memset(m.tasks, 0, sizeof m.tasks);
@@ -667,13 +847,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   }
   executor_end(); /* first: drop functions may still use the channels */
   for (int c = 0; c < NCHAN; c++) {
-    chan_close(c, 1);     /* reopens when both are closed */
-    chan_close(c, 0);
-    chan *ch = &m.ch[c];  /* close the fresh pair too */
+    chan *ch = &m.ch[c];  /* executor_end left a fresh pair open: close it */
     if (ch->kind == 0) { nx_local_rx_close(&ch->rx.l); nx_local_tx_close(&ch->tx.l); }
     else if (ch->kind == 1) { nx_mpsc_rx_close(&ch->rx.m); nx_mpsc_tx_close(&ch->tx.m); }
     else { nx_spsc_rx_close(&ch->rx.s); nx_spsc_tx_close(&ch->tx.s); }
   }
-  for (int v = 0; v < m.next_value; v++) CHECK(m.vstate[v] == V_RECEIVED || m.vstate[v] == V_DROPPED);
+  for (int v = 0; v < m.next_value; v++)
+    CHECK(m.vstate[v] == V_RECEIVED || m.vstate[v] == V_DROPPED || m.vstate[v] == V_RETURNED);
   return 0;
 }
