@@ -157,7 +157,9 @@ typedef enum nx_sockopt {
   NX_SOCKOPT_TTL,             /* any: IP_TTL / IPV6_UNICAST_HOPS (1..255) */
   NX_SOCKOPT_BROADCAST,       /* UDP IPv4: SO_BROADCAST (0/1) */
   NX_SOCKOPT_MULTICAST_LOOP,  /* UDP: IP(V6)_MULTICAST_LOOP (0/1) */
-  NX_SOCKOPT_MULTICAST_TTL    /* UDP: IP_MULTICAST_TTL / IPV6_MULTICAST_HOPS (0..255) */
+  NX_SOCKOPT_MULTICAST_TTL,   /* UDP: IP_MULTICAST_TTL / IPV6_MULTICAST_HOPS (0..255) */
+  NX_SOCKOPT_MULTICAST_IF     /* UDP: the interface index multicast leaves by (0: the
+                                 routing table's choice). Set only: getopt is NX_EINVAL */
 } nx_sockopt;
 
 /* Waits until a socket is readable or writable (NX_IO_READ / NX_IO_WRITE,
@@ -615,6 +617,9 @@ int nx_backoff_is_exhausted(const nx_backoff *b);
 uint32_t nx_backoff_retries(const nx_backoff *b);
 /* The next delay before jitter and the deadline cap (0 for NULL). */
 int64_t nx_backoff_current_delay(const nx_backoff *b);
+/* When the wait in progress ends (an nx_now_ns() time), or 0 if none is:
+ * for a "retrying in ..." message. */
+int64_t nx_backoff_wait_deadline(const nx_backoff *b);
 /* Time left until the deadline (0 if passed), or -1 without a deadline. */
 int64_t nx_backoff_remaining(const nx_backoff *b);
 /* Back to the first delay and 0 retries; the deadline stays. A wait in

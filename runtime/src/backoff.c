@@ -61,6 +61,10 @@ uint32_t nx_backoff_retries(const nx_backoff *b) { return b != NULL ? b->retries
 
 int64_t nx_backoff_current_delay(const nx_backoff *b) { return b != NULL ? b->current_ns_ : 0; }
 
+int64_t nx_backoff_wait_deadline(const nx_backoff *b) {
+  return b != NULL && b->armed_ ? nx_sleep_deadline(&b->sleep_) : 0;
+}
+
 int64_t nx_backoff_remaining(const nx_backoff *b) {
   if (b == NULL || b->cfg_.deadline_ns == 0) return -1;
   int64_t left = b->cfg_.deadline_ns - nx_now_ns();

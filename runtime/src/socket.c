@@ -13,6 +13,7 @@
 #include <limits.h>
 #include <netinet/tcp.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 int nx__sock_adopt(nx_executor *ex, int fd, int family, int kind, struct nx_socket **out) {
@@ -176,6 +177,10 @@ static int nx_opt_lookup(const struct nx_socket *s, nx_sockopt opt, nx_opt_map *
     *m = (nx_opt_map){v6 ? IPPROTO_IPV6 : IPPROTO_IP, v6 ? IPV6_MULTICAST_HOPS : IP_MULTICAST_TTL,
                       NX_KIND(NX_SOCK_UDP), 0, 255};
     break;
+  case NX_SOCKOPT_MULTICAST_IF: /* set only; struct ip_mreqn for IPv4 */
+    *m = (nx_opt_map){v6 ? IPPROTO_IPV6 : IPPROTO_IP, v6 ? IPV6_MULTICAST_IF : IP_MULTICAST_IF,
+                      NX_KIND(NX_SOCK_UDP), 0, INT_MAX};
+    break;
   default:
     return 0;
   }
@@ -191,6 +196,12 @@ int nx__sock_setopt(struct nx_socket *s, nx_sockopt opt, int value) {
     struct linger l = {value == 0, 0};
     return setsockopt(s->fd, m.level, m.name, &l, sizeof l) == 0 ? NX_OK : nx__neg_errno();
   }
+  if (opt == NX_SOCKOPT_MULTICAST_IF && s->family == AF_INET) {
+    struct ip_mreqn mr;
+    memset(&mr, 0, sizeof mr);
+    mr.imr_ifindex = value;
+    return setsockopt(s->fd, m.level, m.name, &mr, sizeof mr) == 0 ? NX_OK : nx__neg_errno();
+  }
   return nx_setsockopt_int(s->fd, m.level, m.name, value);
 }
 
@@ -199,7 +210,7 @@ int nx__sock_getopt(struct nx_socket *s, nx_sockopt opt, int *value) {
   int rc = nx__sock_check(s);
   if (rc < 0) return rc;
   nx_opt_map m;
-  if (!nx_opt_lookup(s, opt, &m)) return NX_EINVAL;
+  if (!nx_opt_lookup(s, opt, &m) || opt == NX_SOCKOPT_MULTICAST_IF) return NX_EINVAL;
   if (opt == NX_SOCKOPT_LINGER) {
     struct linger l;
     socklen_t len = sizeof l;

@@ -303,6 +303,9 @@ int nx_tcp_connect_poll(nx_tcp_connect *c, nx_cx *cx, nx_tcp_stream *out) {
   int rc = nx__sock_drive(k, cx, NX_IO_WRITE, &c->waiter_, nx_connect_once, k);
   if (rc == NX_PENDING) return rc;
   if (rc != NX_READY) return nx_connect_finish(c, rc);
+  /* The stream changes hands: do not let it keep this task alive. */
+  nx_waker self = nx_cx_waker(cx);
+  nx_io_forget_waker(&k->io, NX_IO_WRITE, &self);
   out->sock_ = k;
   out->role_ = NX_ROLE_FULL;
   memset(c, 0, sizeof *c); /* handed out: the future is empty */

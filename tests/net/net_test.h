@@ -77,6 +77,44 @@ static inline int net_raise_fd_limit(rlim_t want) {
   return setrlimit(RLIMIT_NOFILE, &r) == 0;
 }
 
+/* A connected pair of nxrt streams on loopback of `family`: a root task
+ * connects and accepts (block_on), so tests can start from two sockets. */
+typedef struct net_pair_task {
+  NX_ASYNC_FIELDS;
+  nx_sockaddr addr;
+  nx_tcp_listener l;
+  nx_tcp_connect c;
+  nx_tcp_accept a;
+  nx_tcp_stream client, server;
+  int rc;
+} net_pair_task;
+
+static nx_poll net_pair_poll(void *p, nx_cx *cx) {
+  net_pair_task *s = p;
+  NX_BEGIN(s);
+  NX_CHECK_OK(nx_tcp_connect_init(&s->c, &s->addr));
+  NX_AWAIT(s, s->rc = nx_tcp_connect_poll(&s->c, cx, &s->client));
+  NX_CHECK_RC(s->rc, NX_READY);
+  NX_CHECK_OK(nx_tcp_accept_init(&s->a, &s->l));
+  NX_AWAIT(s, s->rc = nx_tcp_accept_poll(&s->a, cx, &s->server, NULL));
+  NX_CHECK_RC(s->rc, NX_READY);
+  nx_tcp_accept_drop(&s->a);
+  NX_CHECK_OK(nx_tcp_listener_close(&s->l));
+  *(net_pair_task *)nx_cx_output(cx) = *s;
+  NX_END(s);
+}
+
+static inline void net_connected_pair(nx_executor *ex, int family, nx_tcp_stream *client,
+                                      nx_tcp_stream *server) {
+  net_pair_task t, done;
+  memset(&t, 0, sizeof t);
+  t.l = net_listen(ex, family, &t.addr);
+  nx_future_desc d = NX_FUTURE_OUT(net_pair_task, net_pair_poll, NULL, net_pair_task);
+  NX_CHECK_OK(nx_block_on(ex, NX_RUN_PARKED, &d, &t, &done, sizeof done));
+  *client = done.client;
+  *server = done.server;
+}
+
 /* ------------------------------------------------------------------------ */
 /* An echo server made of tasks                                            */
 /* ------------------------------------------------------------------------ */
