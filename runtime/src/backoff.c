@@ -89,11 +89,11 @@ int nx_backoff_wait_poll(nx_backoff *b, nx_cx *cx) {
   if (b == NULL || cx == NULL || b->ex_ == NULL || cx->ex != b->ex_) return NX_EINVAL;
   if (!b->armed_) {
     if (nx_backoff_is_exhausted(b)) return NX_ETIMEDOUT;
-    int64_t delay = nx_backoff_jittered(b);
-    int64_t left = nx_backoff_remaining(b);
-    if (left == 0) return NX_ETIMEDOUT;
-    if (left > 0 && delay > left) delay = left; /* never sleep past the deadline */
-    int rc = nx_sleep_init(&b->sleep_, b->ex_, delay);
+    int64_t now = nx_now_ns(), delay = nx_backoff_jittered(b);
+    int64_t until = delay > INT64_MAX - now ? INT64_MAX : now + delay;
+    if (b->cfg_.deadline_ns != 0 && until > b->cfg_.deadline_ns)
+      until = b->cfg_.deadline_ns; /* never sleep past the deadline */
+    int rc = nx_sleep_init_until(&b->sleep_, b->ex_, until);
     if (rc < 0) return rc;
     b->armed_ = 1;
   }
