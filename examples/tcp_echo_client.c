@@ -171,6 +171,7 @@ int main(int argc, char **argv) {
 
   client *c = calloc(1, sizeof *c);
   nx_executor *ex = NULL;
+  int status = EX_FAILED;
   int rc = c == NULL ? NX_ENOMEM : nx_executor_create(NULL, &ex);
   if (rc == NX_OK) {
     c->out = malloc((size_t)opt.size);
@@ -182,24 +183,25 @@ int main(int argc, char **argv) {
     rc = nx_shutdown_handle(ex, &c->h);
   if (rc != NX_OK) {
     ex_report("setup", rc);
-    return EX_FAILED;
+  } else {
+    for (long i = 0; i < opt.size; i++) c->out[i] = (unsigned char)(i * 7 + 1);
+    nx_future_desc d = NX_FUTURE_OUT(client, client_poll, client_drop, client);
+    client result;
+    rc = nx_block_on(ex, NX_RUN_PARKED, &d, c, &result, sizeof result);
+    if (rc != NX_OK) {
+      ex_report("run", rc);
+    } else if (!result.failed) {
+      ex_print_rtt(&result.rtt, (size_t)opt.count, (size_t)opt.size, result.stopped, opt.json, "");
+      status = EX_OK;
+    }
   }
-  for (long i = 0; i < opt.size; i++) c->out[i] = (unsigned char)(i * 7 + 1);
-
-  nx_future_desc d = NX_FUTURE_OUT(client, client_poll, client_drop, client);
-  client result;
-  rc = nx_block_on(ex, NX_RUN_PARKED, &d, c, &result, sizeof result);
-  nx_shutdown_release(c->h);
+  if (c != NULL) {
+    nx_shutdown_release(c->h);
+    free(c->rtt.ns); /* the task's copy points at the same array */
+    free(c->out);
+    free(c->in);
+    free(c);
+  }
   nx_executor_destroy(ex);
-  if (rc != NX_OK) {
-    ex_report("run", rc);
-    return EX_FAILED;
-  }
-  if (result.failed) return EX_FAILED;
-  ex_print_rtt(&result.rtt, (size_t)opt.count, (size_t)opt.size, result.stopped, opt.json, "");
-  free(result.rtt.ns);
-  free(c->out);
-  free(c->in);
-  free(c);
-  return EX_OK;
+  return status;
 }

@@ -101,12 +101,12 @@ static nx_poll client_poll(void *p, nx_cx *cx) {
   NX_END(s);
 }
 
+/* The socket is main's: it closes it after the executor is gone. */
 static void client_drop(void *p) {
   client *s = p;
   nx_udp_send_drop(&s->snd);
   nx_udp_recv_drop(&s->rcv);
   nx_shutdown_wait_drop(&s->stop);
-  if (s->u.sock_ != NULL) nx_udp_close(&s->u);
 }
 
 int main(int argc, char **argv) {
@@ -138,6 +138,7 @@ int main(int argc, char **argv) {
   client *c = calloc(1, sizeof *c);
   nx_executor *ex = NULL;
   nx_sockaddr local;
+  int status = EX_FAILED;
   int rc = c == NULL ? NX_ENOMEM : nx_executor_create(NULL, &ex);
   if (rc == NX_OK) {
     c->out = calloc(1, (size_t)opt.size);
@@ -149,31 +150,34 @@ int main(int argc, char **argv) {
     rc = nx_shutdown_handle(ex, &c->h);
   if (rc != NX_OK) {
     ex_report("setup", rc);
-    return EX_FAILED;
-  }
-  nx_sockaddr_any(&local, nx_sockaddr_family(&opt.addr), 0);
-  if ((rc = nx_udp_bind(ex, &local, 0, &c->u)) != NX_OK || (rc = nx_udp_connect(&c->u, &opt.addr)) != NX_OK) {
+  } else if (nx_sockaddr_any(&local, nx_sockaddr_family(&opt.addr), 0),
+             (rc = nx_udp_bind(ex, &local, 0, &c->u)) != NX_OK ||
+                 (rc = nx_udp_connect(&c->u, &opt.addr)) != NX_OK) {
     ex_report("cannot set up the socket", rc);
-    return EX_FAILED;
+  } else {
+    nx_future_desc d = NX_FUTURE_OUT(client, client_poll, client_drop, client);
+    client result;
+    rc = nx_block_on(ex, NX_RUN_PARKED, &d, c, &result, sizeof result);
+    if (rc != NX_OK) {
+      ex_report("run", rc);
+    } else if (!result.failed) {
+      char extra[64];
+      snprintf(extra, sizeof extra, ", \"lost\": %ld", result.lost);
+      ex_print_rtt(&result.rtt, (size_t)opt.count, (size_t)opt.size, result.stopped, opt.json,
+                   extra);
+      if (!opt.json && result.lost > 0)
+        printf("%ld datagrams lost (no echo in %ld ms)\n", result.lost, opt.timeout_ms);
+      status = EX_OK;
+    }
   }
-
-  nx_future_desc d = NX_FUTURE_OUT(client, client_poll, client_drop, client);
-  client result;
-  rc = nx_block_on(ex, NX_RUN_PARKED, &d, c, &result, sizeof result);
-  nx_shutdown_release(c->h);
   nx_executor_destroy(ex);
-  if (rc != NX_OK) {
-    ex_report("run", rc);
-    return EX_FAILED;
+  if (c != NULL) {
+    if (c->u.sock_ != NULL) nx_udp_close(&c->u); /* works after the executor is gone */
+    nx_shutdown_release(c->h);
+    free(c->rtt.ns); /* the task's copy points at the same array */
+    free(c->out);
+    free(c->in);
+    free(c);
   }
-  if (result.failed) return EX_FAILED;
-  char extra[64];
-  snprintf(extra, sizeof extra, ", \"lost\": %ld", result.lost);
-  ex_print_rtt(&result.rtt, (size_t)opt.count, (size_t)opt.size, result.stopped, opt.json, extra);
-  if (!opt.json && result.lost > 0) printf("%ld datagrams lost (no echo in %ld ms)\n", result.lost, opt.timeout_ms);
-  free(result.rtt.ns);
-  free(c->out);
-  free(c->in);
-  free(c);
-  return EX_OK;
+  return status;
 }

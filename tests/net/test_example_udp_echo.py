@@ -1,8 +1,9 @@
 """The UDP echo pair with a peer that is not nxrt: Python datagrams to
 udp_echo_server (sizes 1 B to 60 KB, from two sockets: each echo goes back
 to its sender), then udp_echo_client against a Python UDP echo server (JSON
-counts and ordered percentiles, nothing lost on loopback). Ctrl-C stops the
-server with exit 0 and its summary. IPv6 too where ::1 exists."""
+counts and ordered percentiles, nothing lost on loopback; a closed port is
+exit 1 with the reason). Ctrl-C stops the server with exit 0 and its summary.
+IPv6 too where ::1 exists."""
 import json
 import os
 import socket
@@ -72,6 +73,15 @@ def main():
         t = r["rtt_us"]
         check(0 < t["p50"] <= t["p99"] <= t["max"], "percentiles: %r" % t)
         py.close()
+        # nobody there: the ICMP port-unreachable makes it a refused exchange, exit 1
+        # (a port bound and released here: the echo thread may still hold py's)
+        with socket.socket(server.family, socket.SOCK_DGRAM) as s:
+            s.bind((host, 0))
+            dead = s.getsockname()[1]
+        target = ("[%s]:%d" if ":" in host else "%s:%d") % (host, dead)
+        out = run([binary("udp_echo_client"), "--connect", target, "--count", "5"])
+        check(out.returncode == 1 and "Connection refused" in out.stderr,
+              "client to a closed port: %r" % (out,))
         print("%s: server and client OK" % host)
 
 
