@@ -56,6 +56,38 @@ static inline void ex_report(const char *what, int rc) {
   fprintf(stderr, "%s: %s: %s (%s)\n", ex_prog, what, strerror(-rc), nx_err_name(rc));
 }
 
+/* Prints "prog: what ADDR: reason" for a status about an address. */
+static inline void ex_report_addr(const char *what, const nx_sockaddr *a, int rc) {
+  char text[NX_SOCKADDR_STRLEN];
+  nx_sockaddr_format(a, text, sizeof text);
+  fprintf(stderr, "%s: %s %s: %s (%s)\n", ex_prog, what, text, strerror(-rc), nx_err_name(rc));
+}
+
+/* The first line a server prints: where it really listens (port 0 chosen). */
+static inline void ex_print_listening(const nx_sockaddr *a) {
+  char text[NX_SOCKADDR_STRLEN];
+  nx_sockaddr_format(a, text, sizeof text);
+  printf("listening on %s\n", text);
+  fflush(stdout);
+}
+
+/* An executor whose shutdown handle Ctrl-C and SIGTERM trigger, and that
+ * handle (*h: one reference, the caller's to release). On error the reason
+ * is printed and nothing is left. */
+static inline int ex_start(nx_executor **ex, nx_shutdown **h) {
+  int rc = nx_executor_create(NULL, ex);
+  if (rc != NX_OK) {
+    ex_report("cannot create the executor", rc);
+    return rc;
+  }
+  if ((rc = nx_shutdown_signals_install(*ex)) != NX_OK || (rc = nx_shutdown_handle(*ex, h)) != NX_OK) {
+    ex_report("cannot set up Ctrl-C handling", rc);
+    nx_executor_destroy(*ex);
+    *ex = NULL;
+  }
+  return rc;
+}
+
 /* ------------------------------------------------------------------------ */
 /* Round-trip times                                                         */
 /* ------------------------------------------------------------------------ */

@@ -94,10 +94,7 @@ static nx_poll client_poll(void *p, nx_cx *cx) {
   }
   if (s->stopped) goto done;
   if (s->rc != NX_READY) {
-    char text[NX_SOCKADDR_STRLEN];
-    nx_sockaddr_format(&opt.addr, text, sizeof text);
-    fprintf(stderr, "%s: cannot connect to %s: %s (%s)\n", ex_prog, text, strerror(-s->rc),
-            nx_err_name(s->rc));
+    ex_report_addr("cannot connect to", &opt.addr, s->rc);
     s->failed = 1;
     goto done;
   }
@@ -172,18 +169,14 @@ int main(int argc, char **argv) {
   client *c = calloc(1, sizeof *c);
   nx_executor *ex = NULL;
   int status = EX_FAILED;
-  int rc = c == NULL ? NX_ENOMEM : nx_executor_create(NULL, &ex);
+  int rc = c != NULL && (c->out = malloc((size_t)opt.size)) != NULL &&
+                   (c->in = malloc((size_t)opt.size)) != NULL &&
+                   ex_samples_init(&c->rtt, (size_t)opt.count)
+               ? NX_OK
+               : NX_ENOMEM;
+  if (rc != NX_OK) ex_report("setup", rc);
+  else rc = ex_start(&ex, &c->h);
   if (rc == NX_OK) {
-    c->out = malloc((size_t)opt.size);
-    c->in = malloc((size_t)opt.size);
-    if (c->out == NULL || c->in == NULL || !ex_samples_init(&c->rtt, (size_t)opt.count))
-      rc = NX_ENOMEM;
-  }
-  if (rc == NX_OK && (rc = nx_shutdown_signals_install(ex)) == NX_OK)
-    rc = nx_shutdown_handle(ex, &c->h);
-  if (rc != NX_OK) {
-    ex_report("setup", rc);
-  } else {
     for (long i = 0; i < opt.size; i++) c->out[i] = (unsigned char)(i * 7 + 1);
     nx_future_desc d = NX_FUTURE_OUT(client, client_poll, client_drop, client);
     client result;

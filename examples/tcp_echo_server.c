@@ -176,30 +176,16 @@ int main(int argc, char **argv) {
   nx_executor *ex;
   acceptor a;
   memset(&a, 0, sizeof a);
-  int rc = nx_executor_create(NULL, &ex);
+  if (ex_start(&ex, &a.h) != NX_OK) return EX_FAILED;
+  int rc = nx_tcp_listen(ex, &addr, 0, 0, &a.l);
   if (rc != NX_OK) {
-    ex_report("cannot create the executor", rc);
-    return EX_FAILED;
-  }
-  if ((rc = nx_shutdown_signals_install(ex)) != NX_OK ||
-      (rc = nx_shutdown_handle(ex, &a.h)) != NX_OK) {
-    ex_report("cannot set up Ctrl-C handling", rc);
-    nx_executor_destroy(ex);
-    return EX_FAILED;
-  }
-  char text[NX_SOCKADDR_STRLEN];
-  nx_sockaddr_format(&addr, text, sizeof text);
-  if ((rc = nx_tcp_listen(ex, &addr, 0, 0, &a.l)) != NX_OK) {
-    fprintf(stderr, "%s: cannot listen on %s: %s (%s)\n", ex_prog, text, strerror(-rc),
-            nx_err_name(rc));
+    ex_report_addr("cannot listen on", &addr, rc);
     nx_shutdown_release(a.h);
     nx_executor_destroy(ex);
     return EX_FAILED;
   }
   nx_tcp_listener_local_addr(&a.l, &addr);
-  nx_sockaddr_format(&addr, text, sizeof text);
-  printf("listening on %s\n", text);
-  fflush(stdout);
+  ex_print_listening(&addr);
 
   nx_future_desc d = NX_FUTURE(acceptor, acceptor_poll, acceptor_drop);
   rc = nx_spawn(ex, &d, &a, NULL, NULL);

@@ -91,10 +91,7 @@ static nx_poll client_poll(void *p, nx_cx *cx) {
     ex_samples_add(&s->rtt, nx_now_ns() - s->t0);
   }
   if (!s->stopped && s->rc != NX_READY && s->rc != NX_ETIMEDOUT) {
-    char text[NX_SOCKADDR_STRLEN];
-    nx_sockaddr_format(&opt.addr, text, sizeof text);
-    fprintf(stderr, "%s: echo with %s: %s (%s)\n", ex_prog, text, strerror(-s->rc),
-            nx_err_name(s->rc));
+    ex_report_addr("echo with", &opt.addr, s->rc);
     s->failed = 1;
   }
   *(client *)nx_cx_output(cx) = *s;
@@ -139,17 +136,15 @@ int main(int argc, char **argv) {
   nx_executor *ex = NULL;
   nx_sockaddr local;
   int status = EX_FAILED;
-  int rc = c == NULL ? NX_ENOMEM : nx_executor_create(NULL, &ex);
-  if (rc == NX_OK) {
-    c->out = calloc(1, (size_t)opt.size);
-    c->in = malloc((size_t)opt.size);
-    if (c->out == NULL || c->in == NULL || !ex_samples_init(&c->rtt, (size_t)opt.count))
-      rc = NX_ENOMEM;
-  }
-  if (rc == NX_OK && (rc = nx_shutdown_signals_install(ex)) == NX_OK)
-    rc = nx_shutdown_handle(ex, &c->h);
+  int rc = c != NULL && (c->out = calloc(1, (size_t)opt.size)) != NULL &&
+                   (c->in = malloc((size_t)opt.size)) != NULL &&
+                   ex_samples_init(&c->rtt, (size_t)opt.count)
+               ? NX_OK
+               : NX_ENOMEM;
+  if (rc != NX_OK) ex_report("setup", rc);
+  else rc = ex_start(&ex, &c->h);
   if (rc != NX_OK) {
-    ex_report("setup", rc);
+    /* reported */
   } else if (nx_sockaddr_any(&local, nx_sockaddr_family(&opt.addr), 0),
              (rc = nx_udp_bind(ex, &local, 0, &c->u)) != NX_OK ||
                  (rc = nx_udp_connect(&c->u, &opt.addr)) != NX_OK) {

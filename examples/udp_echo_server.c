@@ -95,28 +95,16 @@ int main(int argc, char **argv) {
   }
   static server s; /* 64 KiB buffer: not on the stack */
   nx_executor *ex;
-  int rc = nx_executor_create(NULL, &ex);
+  if (ex_start(&ex, &s.h) != NX_OK) return EX_FAILED;
+  int rc = nx_udp_bind(ex, &addr, 0, &s.u);
   if (rc != NX_OK) {
-    ex_report("cannot create the executor", rc);
-    return EX_FAILED;
-  }
-  if ((rc = nx_shutdown_signals_install(ex)) != NX_OK || (rc = nx_shutdown_handle(ex, &s.h)) != NX_OK) {
-    ex_report("cannot set up Ctrl-C handling", rc);
-    nx_executor_destroy(ex);
-    return EX_FAILED;
-  }
-  char text[NX_SOCKADDR_STRLEN];
-  nx_sockaddr_format(&addr, text, sizeof text);
-  if ((rc = nx_udp_bind(ex, &addr, 0, &s.u)) != NX_OK) {
-    fprintf(stderr, "%s: cannot bind %s: %s (%s)\n", ex_prog, text, strerror(-rc), nx_err_name(rc));
+    ex_report_addr("cannot bind", &addr, rc);
     nx_shutdown_release(s.h);
     nx_executor_destroy(ex);
     return EX_FAILED;
   }
   nx_udp_local_addr(&s.u, &addr);
-  nx_sockaddr_format(&addr, text, sizeof text);
-  printf("listening on %s\n", text);
-  fflush(stdout);
+  ex_print_listening(&addr);
   nx_future_desc d = NX_FUTURE(server, server_poll, server_drop);
   rc = nx_spawn(ex, &d, &s, NULL, NULL);
   if (rc == NX_OK) rc = nx_run(ex, NX_RUN_PARKED);

@@ -266,12 +266,11 @@ int nx_mpsc_bytes_try_recv(nx_mpsc_bytes_rx *rx, nx_byte_record *r) {
 int nx_mpsc_bytes_recv_poll(nx_mpsc_bytes_rx *rx, nx_cx *cx, nx_byte_record *r) {
   if (cx == NULL) return NX_EINVAL;
   int rc = nx_mpsc_bytes_try_recv(rx, r);
-  if (rc != NX_EAGAIN) return rc == NX_OK ? NX_READY : rc;
-  nx_waker self = {cx->task};
-  nx__atomic_waker_register(&rx->ch_->rx_waker, &self);
-  rc = nx_mpsc_bytes_try_recv(rx, r); /* the re-check */
-  if (rc != NX_EAGAIN) return rc == NX_OK ? NX_READY : rc;
-  return NX_PENDING;
+  if (rc == NX_EAGAIN) {
+    nx__bwait_register(&rx->ch_->rx_waker, cx);
+    rc = nx_mpsc_bytes_try_recv(rx, r); /* the re-check */
+  }
+  return nx__btry_to_poll(rc);
 }
 
 /* ------------------------------------------------------------------------ */

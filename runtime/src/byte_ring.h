@@ -37,6 +37,21 @@ static inline size_t nx__brec_pad(size_t pos, size_t cap, size_t size) {
   return room < size ? room : 0;
 }
 
+/* The waiting side's step both channels take (receive, and the SPSC
+ * claim): `rc` is its first try; on NX_EAGAIN the task's waker goes into
+ * `aw` and the caller tries again (the re-check: a publish that came before
+ * the registration is seen then, one after it wakes the task; see
+ * atomic_waker.c). */
+static inline void nx__bwait_register(nx_atomic_waker *aw, nx_cx *cx) {
+  nx_waker self = {cx->task};
+  nx__atomic_waker_register(aw, &self);
+}
+
+/* A poll's answer from a try's: NX_OK is READY, NX_EAGAIN is PENDING. */
+static inline int nx__btry_to_poll(int rc) {
+  return rc == NX_OK ? NX_READY : rc == NX_EAGAIN ? NX_PENDING : rc;
+}
+
 /* Implemented by each channel, called through nx_byte_claim_commit & co. */
 int nx__spsc_bytes_commit(nx_byte_claim *c);
 void nx__spsc_bytes_abort(nx_byte_claim *c);

@@ -176,12 +176,11 @@ int nx_spsc_bytes_try_recv(nx_spsc_bytes_rx *rx, nx_byte_record *r) {
 int nx_spsc_bytes_recv_poll(nx_spsc_bytes_rx *rx, nx_cx *cx, nx_byte_record *r) {
   if (cx == NULL) return NX_EINVAL;
   int rc = nx_spsc_bytes_try_recv(rx, r);
-  if (rc != NX_EAGAIN) return rc == NX_OK ? NX_READY : rc;
-  nx_waker self = {cx->task};
-  nx__atomic_waker_register(&rx->ch_->rx_waker, &self);
-  rc = nx_spsc_bytes_try_recv(rx, r); /* the re-check */
-  if (rc != NX_EAGAIN) return rc == NX_OK ? NX_READY : rc;
-  return NX_PENDING;
+  if (rc == NX_EAGAIN) {
+    nx__bwait_register(&rx->ch_->rx_waker, cx);
+    rc = nx_spsc_bytes_try_recv(rx, r); /* the re-check */
+  }
+  return nx__btry_to_poll(rc);
 }
 
 int nx_spsc_bytes_claim_init(nx_spsc_bytes_claim *f, nx_spsc_bytes_tx *tx, size_t len) {
@@ -198,14 +197,13 @@ int nx_spsc_bytes_claim_poll(nx_spsc_bytes_claim *f, nx_cx *cx, nx_byte_claim *c
   if (f == NULL || cx == NULL || f->tx_ == NULL || f->tx_->ch_ == NULL) return NX_EINVAL;
   int rc = nx_spsc_bytes_try_claim(f->tx_, f->len_, c);
   if (rc == NX_EAGAIN) {
-    nx_waker self = {cx->task};
-    nx__atomic_waker_register(&f->tx_->ch_->tx_waker, &self);
+    nx__bwait_register(&f->tx_->ch_->tx_waker, cx);
     f->registered_ = 1;
     rc = nx_spsc_bytes_try_claim(f->tx_, f->len_, c); /* the re-check */
     if (rc == NX_EAGAIN) return NX_PENDING;
   }
   nx_spsc_bytes_claim_drop(f); /* done: the future is empty */
-  return rc == NX_OK ? NX_READY : rc;
+  return nx__btry_to_poll(rc);
 }
 
 void nx_spsc_bytes_claim_drop(nx_spsc_bytes_claim *f) {

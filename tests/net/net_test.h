@@ -8,6 +8,7 @@
 #include "nxrt_net.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -67,6 +68,16 @@ static inline void net_set_linger0(int fd) {
 
 static inline unsigned char net_pattern(size_t i) { return (unsigned char)(i * 131 + (i >> 8)); }
 
+/* Descriptors open in this process (to show a failure left none behind). */
+static inline int net_open_fds(void) {
+  int n = 0;
+  DIR *d = opendir("/proc/self/fd");
+  NX_CHECK(d != NULL);
+  while (readdir(d) != NULL) n++;
+  closedir(d);
+  return n;
+}
+
 /* Raises RLIMIT_NOFILE to at least `want` descriptors; 0 if impossible. */
 static inline int net_raise_fd_limit(rlim_t want) {
   struct rlimit r;
@@ -113,6 +124,45 @@ static inline void net_connected_pair(nx_executor *ex, int family, nx_tcp_stream
   NX_CHECK_OK(nx_block_on(ex, NX_RUN_PARKED, &d, &t, &done, sizeof done));
   *client = done.client;
   *server = done.server;
+}
+
+/* Receives one datagram on `u` within two seconds (a root task): 1 and the
+ * bytes in buf (*n), or 0 if none came (a broadcast or multicast this
+ * machine does not loop back: the caller skips). */
+typedef struct net_recv_within {
+  NX_ASYNC_FIELDS;
+  nx_udp_socket u;
+  void *buf;
+  size_t len, n;
+  nx_udp_recv rcv;
+  nx_timeout to;
+  int rc;
+} net_recv_within;
+
+static nx_poll net_recv_within_poll(void *p, nx_cx *cx) {
+  net_recv_within *s = p;
+  NX_BEGIN(s);
+  NX_CHECK_OK(nx_udp_recv_init(&s->rcv, &s->u, s->buf, s->len));
+  NX_CHECK_OK(nx_timeout_init(&s->to, nx_cx_executor(cx), 2000000000LL));
+  NX_AWAIT(s, s->rc = nx_timeout_poll(&s->to, cx, nx_udp_recv_poll(&s->rcv, cx, &s->n, NULL)));
+  nx_timeout_drop(&s->to);
+  nx_udp_recv_drop(&s->rcv);
+  if (s->rc != NX_ETIMEDOUT) NX_CHECK_RC(s->rc, NX_READY);
+  *(net_recv_within *)nx_cx_output(cx) = *s;
+  NX_END(s);
+}
+
+static inline int net_udp_recv_within(nx_executor *ex, const nx_udp_socket *u, void *buf,
+                                      size_t len, size_t *n) {
+  net_recv_within t, done;
+  memset(&t, 0, sizeof t);
+  t.u = *u;
+  t.buf = buf;
+  t.len = len;
+  nx_future_desc d = NX_FUTURE_OUT(net_recv_within, net_recv_within_poll, NULL, net_recv_within);
+  NX_CHECK_OK(nx_block_on(ex, NX_RUN_PARKED, &d, &t, &done, sizeof done));
+  *n = done.n;
+  return done.rc == NX_READY;
 }
 
 /* ------------------------------------------------------------------------ */

@@ -7,17 +7,6 @@
 #include "nx_test.h"
 #include "net/net_test.h"
 
-#include <dirent.h>
-
-static int open_fds(void) {
-  int n = 0;
-  DIR *d = opendir("/proc/self/fd");
-  NX_CHECK(d != NULL);
-  while (readdir(d) != NULL) n++;
-  closedir(d);
-  return n;
-}
-
 enum { READ, ACCEPT, RECV, READY, CONNECT };
 
 typedef struct {
@@ -90,7 +79,7 @@ static void run(int kind) {
     NX_CHECK_OK(nx_udp_bind(ex, &addr, 0, &u));
     w.u = u;
   }
-  int fds = open_fds();
+  int fds = net_open_fds();
   nx_task_id id;
   nx_future_desc d = NX_FUTURE(waiter, waiter_poll, waiter_drop);
   NX_CHECK_OK(nx_spawn(ex, &d, &w, &id, NULL));
@@ -99,7 +88,7 @@ static void run(int kind) {
   NX_CHECK_OK(nx_cancel(ex, id));
   nx_test_run_idle(ex);
   NX_CHECK_EQ(nx_executor_allocated_tasks(ex), 0); /* no waker kept it */
-  NX_CHECK_EQ(open_fds(), fds);                    /* a dropped connect closed its socket */
+  NX_CHECK_EQ(net_open_fds(), fds);                    /* a dropped connect closed its socket */
   if (client.sock_) NX_CHECK_OK(nx_tcp_stream_close(&client));
   if (server.sock_) NX_CHECK_OK(nx_tcp_stream_close(&server));
   if (l.sock_) NX_CHECK_OK(nx_tcp_listener_close(&l));

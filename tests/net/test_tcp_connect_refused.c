@@ -5,17 +5,6 @@
 #include "nx_test.h"
 #include "net/net_test.h"
 
-#include <dirent.h>
-
-static int open_fds(void) {
-  int n = 0;
-  DIR *d = opendir("/proc/self/fd");
-  NX_CHECK(d != NULL);
-  while (readdir(d) != NULL) n++;
-  closedir(d);
-  return n;
-}
-
 static int result, again;
 
 typedef struct {
@@ -55,13 +44,13 @@ static nx_sockaddr unused_port(int family) {
 
 static void run(int family) {
   nx_executor *ex = nx_test_executor(0, 0, NULL, NULL);
-  int fds_before = open_fds();
+  int fds_before = net_open_fds();
   refused init = {.addr = unused_port(family)};
   nx_future_desc d = NX_FUTURE(refused, refused_poll, refused_drop);
   NX_CHECK_OK(nx_block_on(ex, NX_RUN_PARKED, &d, &init, NULL, 0));
   NX_CHECK_RC(result, -ECONNREFUSED);
   NX_CHECK_RC(again, -ECONNREFUSED); /* the second poll repeats it */
-  NX_CHECK_EQ(open_fds(), fds_before);
+  NX_CHECK_EQ(net_open_fds(), fds_before);
   nx_executor_destroy(ex);
 }
 

@@ -7,17 +7,6 @@
 #include "nx_test.h"
 #include "net/net_test.h"
 
-#include <dirent.h>
-
-static int open_fds(void) {
-  int n = 0;
-  DIR *d = opendir("/proc/self/fd");
-  NX_CHECK(d != NULL);
-  while (readdir(d) != NULL) n++;
-  closedir(d);
-  return n;
-}
-
 /* An IPv4 address this machine does not have (TEST-NET-2/3), or 0. */
 static int foreign_address(nx_sockaddr *a) {
   const char *candidates[] = {"198.51.100.77", "203.0.113.77"};
@@ -35,7 +24,7 @@ static int foreign_address(nx_sockaddr *a) {
 int main(void) {
   nx_test_start();
   nx_executor *ex = nx_test_executor(0, 0, NULL, NULL);
-  int fds = open_fds(); /* before any socket */
+  int fds = net_open_fds(); /* before any socket */
   nx_sockaddr addr, any;
   nx_tcp_listener l1, l2 = {(struct nx_socket *)1};
   l1 = net_listen(ex, AF_INET, &addr);
@@ -63,7 +52,7 @@ int main(void) {
   NX_CHECK_RC(nx_tcp_listen(ex, &any, 8, NX_NET_V6ONLY, &l2), NX_EINVAL);
   NX_CHECK(l2.sock_ == NULL);
   NX_CHECK_OK(nx_tcp_listener_close(&l1));
-  NX_CHECK_EQ(open_fds(), fds); /* every failed listen closed its socket */
+  NX_CHECK_EQ(net_open_fds(), fds); /* every failed listen closed its socket */
 
   /* REUSEPORT: two listeners on one port */
   NX_CHECK_OK(nx_tcp_listen(ex, &any, 8, NX_NET_REUSEPORT, &l1));
@@ -71,7 +60,7 @@ int main(void) {
   NX_CHECK_OK(nx_tcp_listen(ex, &addr, 8, NX_NET_REUSEPORT, &l2));
   NX_CHECK_OK(nx_tcp_listener_close(&l1));
   NX_CHECK_OK(nx_tcp_listener_close(&l2));
-  NX_CHECK_EQ(open_fds(), fds);
+  NX_CHECK_EQ(net_open_fds(), fds);
   nx_executor_destroy(ex);
   return 0;
 }

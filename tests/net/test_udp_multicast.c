@@ -10,56 +10,24 @@
 
 #include <net/if.h>
 
-static int outcome; /* 1 received, 2 timed out */
-
-typedef struct {
-  NX_ASYNC_FIELDS;
-  nx_udp_socket rx;
-  nx_udp_recv rcv;
-  nx_timeout to;
-  char buf[16];
-  size_t n;
-  int rc;
-} mc_wait;
-
-static nx_poll mc_wait_poll(void *p, nx_cx *cx) {
-  mc_wait *s = p;
-  NX_BEGIN(s);
-  NX_CHECK_OK(nx_udp_recv_init(&s->rcv, &s->rx, s->buf, sizeof s->buf));
-  NX_CHECK_OK(nx_timeout_init(&s->to, nx_cx_executor(cx), 2000000000LL));
-  NX_AWAIT(s, s->rc = nx_timeout_poll(&s->to, cx, nx_udp_recv_poll(&s->rcv, cx, &s->n, NULL)));
-  nx_timeout_drop(&s->to);
-  nx_udp_recv_drop(&s->rcv);
-  if (s->rc == NX_ETIMEDOUT) {
-    outcome = 2;
-  } else {
-    NX_CHECK_RC(s->rc, NX_READY);
-    NX_CHECK_EQ_U(s->n, 9);
-    NX_CHECK(memcmp(s->buf, "multicast", 9) == 0);
-    outcome = 1;
-  }
-  NX_END(s);
-}
-
 /* 1 passed, 0 skipped (with the reason printed). */
 static int run(int family, const char *group_ip) {
   nx_executor *ex = nx_test_executor(0, 0, NULL, NULL);
   unsigned lo = if_nametoindex("lo");
   NX_CHECK(lo != 0);
-  mc_wait s;
-  memset(&s, 0, sizeof s);
-  nx_udp_socket tx;
+  nx_udp_socket rx, tx;
+  char buf[16];
   nx_sockaddr any, bound, group, unicast;
-  size_t n;
+  size_t n = 0;
   int ok = 0;
   NX_CHECK_OK(nx_sockaddr_any(&any, family, 0));
-  NX_CHECK_OK(nx_udp_bind(ex, &any, NX_NET_REUSEADDR, &s.rx));
-  NX_CHECK_OK(nx_udp_local_addr(&s.rx, &bound));
+  NX_CHECK_OK(nx_udp_bind(ex, &any, NX_NET_REUSEADDR, &rx));
+  NX_CHECK_OK(nx_udp_local_addr(&rx, &bound));
   NX_CHECK_OK(nx_sockaddr_ip(&group, group_ip, nx_sockaddr_port(&bound)));
   NX_CHECK_OK(nx_sockaddr_loopback(&unicast, family, 0));
-  NX_CHECK_RC(nx_udp_join_multicast(&s.rx, &unicast, lo), NX_EINVAL);
+  NX_CHECK_RC(nx_udp_join_multicast(&rx, &unicast, lo), NX_EINVAL);
   NX_CHECK_OK(nx_udp_bind(ex, &any, 0, &tx));
-  int rc = nx_udp_join_multicast(&s.rx, &group, lo);
+  int rc = nx_udp_join_multicast(&rx, &group, lo);
   if (rc == NX_OK) {
     NX_CHECK_OK(nx_udp_setopt(&tx, NX_SOCKOPT_MULTICAST_IF, (int)lo));
     NX_CHECK_OK(nx_udp_setopt(&tx, NX_SOCKOPT_MULTICAST_LOOP, 1));
@@ -67,11 +35,11 @@ static int run(int family, const char *group_ip) {
     rc = nx_udp_try_send(&tx, "multicast", 9, &group, &n);
   }
   if (rc == NX_OK) {
-    nx_future_desc d = NX_FUTURE(mc_wait, mc_wait_poll, NULL);
-    NX_CHECK_OK(nx_block_on(ex, NX_RUN_PARKED, &d, &s, NULL, 0));
-    if (outcome == 1) {
-      NX_CHECK_OK(nx_udp_leave_multicast(&s.rx, &group, lo));
-      NX_CHECK_RC(nx_udp_leave_multicast(&s.rx, &group, lo), -EADDRNOTAVAIL);
+    if (net_udp_recv_within(ex, &rx, buf, sizeof buf, &n)) {
+      NX_CHECK_EQ_U(n, 9);
+      NX_CHECK(memcmp(buf, "multicast", 9) == 0);
+      NX_CHECK_OK(nx_udp_leave_multicast(&rx, &group, lo));
+      NX_CHECK_RC(nx_udp_leave_multicast(&rx, &group, lo), -EADDRNOTAVAIL);
       ok = 1;
     } else {
       printf("%s multicast sent on lo but not received in 2 s: skipped\n",
@@ -81,7 +49,7 @@ static int run(int family, const char *group_ip) {
     printf("%s multicast cannot use lo here (%s): skipped\n", family == AF_INET ? "IPv4" : "IPv6",
            strerror(-rc));
   }
-  NX_CHECK_OK(nx_udp_close(&s.rx));
+  NX_CHECK_OK(nx_udp_close(&rx));
   NX_CHECK_OK(nx_udp_close(&tx));
   nx_executor_destroy(ex);
   return ok;
