@@ -17,6 +17,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from example_harness import binary, check, fail, run  # noqa: E402
 
 
+got_data = threading.Event()  # set once any client's bytes arrived
+
+
 def python_echo_server():
     ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     ls.bind(("127.0.0.1", 0))
@@ -32,6 +35,7 @@ def python_echo_server():
                     return
                 if not data:
                     return
+                got_data.set()
                 conn.sendall(data)
 
     def accept_loop():
@@ -69,9 +73,15 @@ def main():
           and "p99" in out.stdout, "table output: %r" % (out,))
 
     # Ctrl-C in the middle
+    got_data.clear()
     proc = subprocess.Popen([client, "--connect", addr, "--count", "100000000", "--json"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(1.0)
+    # its bytes arriving prove it is past setup (Ctrl-C handling is installed
+    # before it connects); then let it run a little
+    if not got_data.wait(30):
+        proc.kill()
+        fail("the client sent nothing within 30 s")
+    time.sleep(0.3)
     proc.send_signal(signal.SIGINT)
     try:
         stdout, stderr = proc.communicate(timeout=10)

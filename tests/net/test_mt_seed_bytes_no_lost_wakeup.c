@@ -100,7 +100,7 @@ static void run(int mpsc, nx_run_mode m) {
 int main(void) {
   nx_test_start();
   for (int mpsc = 0; mpsc < 2; mpsc++) {
-    rounds = NX_TEST_ON_VALGRIND() ? 300 : 20000;
+    rounds = NX_TEST_ON_VALGRIND() ? 300 : 10000;
     run(mpsc, NX_RUN_BUSY);
     rounds = NX_TEST_ON_VALGRIND() ? 300 : 3000;
     run(mpsc, NX_RUN_PARKED);
