@@ -236,6 +236,15 @@ int nx_io_fd(const nx_io *io);
 int nx_io_deregister(nx_io *io);
 /* nx_io_deregister ignoring its result; for drop functions. NULL: no-op. */
 void nx_io_drop(nx_io *io);
+/* Wakes the task waiting on each side in `sides` and releases its waker
+ * (before closing a descriptor other tasks wait on: they are polled again
+ * and find it closed). Executor's thread. NULL or unregistered: no-op. */
+void nx_io_wake(nx_io *io, unsigned sides);
+/* Releases the waker stored for each side in `sides` if it wakes the same
+ * task as `w` (a future of that task stopped waiting there: it was dropped),
+ * so a finished task's storage is not kept by the registration. Executor's
+ * thread. NULL, empty w, or unregistered: no-op. */
+void nx_io_forget_waker(nx_io *io, unsigned sides, const nx_waker *w);
 
 /* ------------------------------------------------------------------------ */
 /* Channels                                                                 */

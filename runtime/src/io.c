@@ -225,3 +225,15 @@ int nx_io_deregister(nx_io *io) {
 }
 
 void nx_io_drop(nx_io *io) { (void)nx_io_deregister(io); }
+
+void nx_io_wake(nx_io *io, unsigned sides) {
+  if (io == NULL || io->svc_ == NULL) return;
+  if (sides & NX_IO_READ) nx_waker_wake(&io->reader_);
+  if (sides & NX_IO_WRITE) nx_waker_wake(&io->writer_);
+}
+
+void nx_io_forget_waker(nx_io *io, unsigned sides, const nx_waker *w) {
+  if (io == NULL || io->svc_ == NULL || w == NULL || w->task == NULL) return;
+  if ((sides & NX_IO_READ) && io->reader_.task == w->task) nx_waker_drop(&io->reader_);
+  if ((sides & NX_IO_WRITE) && io->writer_.task == w->task) nx_waker_drop(&io->writer_);
+}
