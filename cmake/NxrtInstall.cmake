@@ -12,6 +12,7 @@ install(TARGETS nxrt
   INCLUDES DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}")
 install(FILES "${PROJECT_SOURCE_DIR}/runtime/include/nxrt.h"
               "${PROJECT_SOURCE_DIR}/runtime/include/nxrt_services.h"
+              "${PROJECT_SOURCE_DIR}/runtime/include/nxrt_net.h"
   DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}" COMPONENT nxrt)
 
 install(EXPORT nxrtTargets

@@ -70,13 +70,20 @@ static inline void nx_test_fail(const char *file, int line, const char *fmt, ...
                    nx_a_, nx_b_, nx_a_, nx_b_);                                       \
   } while (0)
 
-/* A status code: prints both codes by name. */
+/* The name of a value that may be a status code or a poll result (0 is
+ * NX_OK as a status, NX_PENDING as a poll result; 1 is NX_READY). */
+static inline const char *nx_test_code_name(int c) {
+  return c == 0 ? "NX_OK/NX_PENDING" : c == 1 ? "NX_READY" : nx_err_name(c);
+}
+
+/* A status code or poll result: prints both by name. */
 #define NX_CHECK_RC(expr, want)                                                       \
   do {                                                                                \
     int nx_got_ = (int)(expr), nx_want_ = (int)(want);                                \
     if (nx_got_ != nx_want_)                                                          \
       nx_test_fail(__FILE__, __LINE__, "%s returned %d (%s), expected %d (%s)", #expr,  \
-                   nx_got_, nx_err_name(nx_got_), nx_want_, nx_err_name(nx_want_));   \
+                   nx_got_, nx_test_code_name(nx_got_), nx_want_,                     \
+                   nx_test_code_name(nx_want_));                                      \
   } while (0)
 
 #define NX_CHECK_OK(expr) NX_CHECK_RC(expr, NX_OK)

@@ -12,6 +12,54 @@
  * "any thread": waker clone/wake/drop and nx_executor_unpark(). Wakers woken on
  * another thread travel through a lock-free inbox (see runtime/src/inbox.h).
  *
+ * Which error wins. When several apply, a function returns the first of:
+ *   1. NX_EINVAL: a NULL executor, or arguments wrong whatever the state
+ *      (NULL or malformed desc, unknown flags or run mode);
+ *   2. NX_ESHUTDOWN: the executor is shut down, or nx_executor_shutdown is
+ *      dropping its futures right now (from any thread: a dead executor
+ *      answers the same everywhere); nx_executor_shutdown itself answers
+ *      NX_OK here (it is idempotent, from any thread);
+ *   3. NX_EWRONGTHREAD: not the executor's thread;
+ *   4. NX_EBUSY: re-entry from a callback (below);
+ *   5. the function's own errors (NX_EALIGN, NX_ESTALE, NX_EALREADY,
+ *      NX_E2BIG, NX_ENOMEM, NX_ESLABFULL, ...).
+ * So a cancel from a drop function during shutdown is NX_ESHUTDOWN, a spawn
+ * from another thread after shutdown is NX_ESHUTDOWN, and a cancel of a
+ * stale id from another thread is NX_EWRONGTHREAD.
+ *
+ * Callbacks and re-entrancy. nxrt calls your code from these contexts, on
+ * the executor's thread:
+ *   - a poll function;
+ *   - a drop function: run by the run loop after a poll, by nx_cancel, or
+ *     by nx_executor_shutdown;
+ *   - whatever a waker woken or dropped inside those sets off: the last
+ *     reference to a completed task frees its storage (the allocator's free
+ *     runs there);
+ *   - an allocator's free, wherever nxrt frees a task: in the run loop, in
+ *     nx_cancel, in a waker drop or join handle release you make at top
+ *     level, in nx_reserve_abort, at shutdown;
+ *   - a service hook: timers firing and IO events dispatched by the run loop
+ *     wake and drop wakers (and so may free, as above).
+ * From every one of them:
+ *   - nx_run_once, nx_run and nx_block_on return NX_EBUSY (NX_ESHUTDOWN
+ *     during shutdown), nx_executor_shutdown returns NX_EBUSY, and
+ *     nx_executor_destroy does nothing: the run loop is never re-entered;
+ *   - everything else works as documented: spawn and reserve (the new task
+ *     runs in a later cycle), cancel (of the task whose drop function is
+ *     running: NX_EALREADY; of the task being polled: it is dropped right
+ *     after its poll), wakers, join handles, queries, services, channels,
+ *     other executors. The cx functions need the poll's own cx.
+ * An allocator's free must tolerate being re-entered by its own alloc (a
+ * spawn from inside it) or not call nxrt at all. In shutdown's last step,
+ * and after shutdown when the last waker of an orphaned task is dropped (on
+ * whatever thread), the free runs under the executor's lock: there
+ * nx_executor_destroy does nothing, nx_executor_shutdown, _allocated_tasks
+ * and _held_tasks answer without taking the lock, and the free must not
+ * drop or wake wakers or release join handles of that executor. A
+ * channel value's drop function (nxrt_services.h) runs inside the channel
+ * call that drops the value, with that call's rules. tests/unit/
+ * test_reentrancy_matrix.c calls every public function from each context.
+ *
  * Licensed under the MIT license (see LICENSE).
  */
 #ifndef NXRT_H
@@ -32,31 +80,97 @@ extern "C" {
 /* ------------------------------------------------------------------------ */
 /* Status codes                                                             */
 /* ------------------------------------------------------------------------ */
+/*
+ * One table generates the codes, their names (nx_err_name) and their texts
+ * (nx_strerror): NX_ERR_MAP below, X(NAME, value, text). Every code nxrt or
+ * its services return is in it, and no two codes are equal.
+ *
+ * A code named after an errno IS that errno negated (NX_EPIPE == -EPIPE), so
+ * a negative errno from a system call passes through unchanged and prints
+ * with its name; the table also names the socket errors a networking layer
+ * on top of nxrt returns as -errno. Conditions that have no errno of their
+ * own get codes below -4095 (outside the errno range): NX_ESLABFULL,
+ * NX_EALIGN, NX_EWRONGTHREAD, NX_ENOTPOLLABLE.
+ *
+ * Codes and poll results are different things that share the value 0: a
+ * function returning a status gives NX_OK (0) or a positive count on
+ * success; a poll function gives NX_PENDING (0), NX_READY (1) or a negative
+ * code. nx_err_name names statuses (0 is "NX_OK"); nx_poll_name names poll
+ * results (0 is "NX_PENDING").
+ */
+#define NX_ERR_MAP(X)                                                                      \
+  /* nxrt's own conditions */                                                              \
+  X(EINVAL, -EINVAL, "invalid argument (null pointer, bad config field or flags)")         \
+  X(ENOMEM, -ENOMEM, "out of memory: an allocator returned NULL")                          \
+  X(ESLABFULL, -4096 - 1, "bounded slab is full: nothing was spawned")                     \
+  X(E2BIG, -E2BIG, "future (plus output) does not fit a slab slot")                        \
+  X(EALIGN, -4096 - 2, "alignment is not a power of two, or is larger than 64")            \
+  X(ESTALE, -ESTALE, "task id is stale: that task no longer exists")                       \
+  X(EALREADY, -EALREADY, "already done: the task already completed")                       \
+  X(ECANCELED, -ECANCELED, "cancelled: the task was cancelled or dropped at shutdown")     \
+  X(ESHUTDOWN, -ESHUTDOWN, "the executor was shut down")                                   \
+  X(EOVERFLOW, -EOVERFLOW, "value too large: a counter would overflow")                    \
+  X(EWRONGTHREAD, -4096 - 3, "called from a thread that does not own the executor")        \
+  X(EBUSY, -EBUSY, "busy: not allowed from inside a poll, drop function or callback")      \
+  /* services and descriptors */                                                           \
+  X(EAGAIN, -EAGAIN, "would block: try again (channel full or empty, socket not ready)")   \
+  X(EPIPE, -EPIPE, "the other side is closed (channel or socket: broken pipe)")            \
+  X(ETIMEDOUT, -ETIMEDOUT, "timed out: the deadline passed first")                         \
+  X(ENOTPOLLABLE, -4096 - 4, "the descriptor cannot be polled (a regular file or directory)") \
+  X(EEXIST, -EEXIST, "already registered: one nx_io per descriptor per executor")          \
+  X(EBADF, -EBADF, "bad file descriptor (closed, or never opened)")                        \
+  X(ENOSPC, -ENOSPC, "a kernel limit was reached (e.g. epoll watches: max_user_watches)")  \
+  X(EPERM, -EPERM, "operation not permitted (by the system)")                              \
+  X(EACCES, -EACCES, "permission denied")                                                  \
+  X(EINTR, -EINTR, "interrupted by a signal")                                              \
+  X(EIO, -EIO, "input/output error")                                                       \
+  X(EMFILE, -EMFILE, "too many open files in this process")                                \
+  X(ENFILE, -ENFILE, "too many open files in the system")                                  \
+  X(ENOENT, -ENOENT, "no such file, directory or host")                                    \
+  X(ENOSYS, -ENOSYS, "function not implemented by this kernel")                            \
+  X(EFAULT, -EFAULT, "bad address")                                                        \
+  /* sockets */                                                                            \
+  X(ECONNREFUSED, -ECONNREFUSED, "connection refused")                                     \
+  X(ECONNRESET, -ECONNRESET, "connection reset by peer")                                   \
+  X(ECONNABORTED, -ECONNABORTED, "connection aborted")                                     \
+  X(EADDRINUSE, -EADDRINUSE, "address already in use")                                     \
+  X(EADDRNOTAVAIL, -EADDRNOTAVAIL, "address not available")                                \
+  X(ENOTCONN, -ENOTCONN, "socket is not connected")                                        \
+  X(EISCONN, -EISCONN, "socket is already connected")                                      \
+  X(EINPROGRESS, -EINPROGRESS, "operation in progress (non-blocking connect)")             \
+  X(ENETUNREACH, -ENETUNREACH, "network is unreachable")                                   \
+  X(ENETDOWN, -ENETDOWN, "network is down")                                                \
+  X(EHOSTUNREACH, -EHOSTUNREACH, "host is unreachable")                                    \
+  X(EHOSTDOWN, -EHOSTDOWN, "host is down")                                                 \
+  X(EMSGSIZE, -EMSGSIZE, "message too long")                                               \
+  X(EAFNOSUPPORT, -EAFNOSUPPORT, "address family not supported")                           \
+  X(EPROTONOSUPPORT, -EPROTONOSUPPORT, "protocol not supported")                           \
+  X(EPROTOTYPE, -EPROTOTYPE, "protocol wrong type for socket")                             \
+  X(ENOPROTOOPT, -ENOPROTOOPT, "protocol option not available")                            \
+  X(EOPNOTSUPP, -EOPNOTSUPP, "operation not supported")                                    \
+  X(ENOTSOCK, -ENOTSOCK, "not a socket")                                                   \
+  X(EDESTADDRREQ, -EDESTADDRREQ, "destination address required")                           \
+  X(ENOBUFS, -ENOBUFS, "no buffer space available")
 
 enum {
   NX_OK = 0,
-  NX_EINVAL = -EINVAL,         /* null pointer, bad config field, bad argument */
-  NX_ENOMEM = -ENOMEM,         /* the allocator returned NULL (unbounded storage) */
-  NX_ESLABFULL = -ENOSPC,      /* bounded slab has no free slot: nothing was changed */
-  NX_E2BIG = -E2BIG,           /* future (plus output) does not fit a slab slot */
-  NX_EALIGN = -EDOM,           /* alignment not a power of two, or larger than 64 */
-  NX_ESTALE = -ESTALE,         /* task id names a task that no longer exists */
-  NX_EALREADY = -EALREADY,     /* the task already completed (cancel of a zombie) */
-  NX_ECANCELED = -ECANCELED,   /* the awaited task was cancelled */
-  NX_ESHUTDOWN = -ESHUTDOWN,   /* the executor was shut down (dead executor) */
-  NX_EOVERFLOW = -EOVERFLOW,   /* a counter would overflow */
-  NX_EPERM = -EPERM,           /* called from a thread that does not own the executor */
-  NX_EBUSY = -EBUSY            /* re-entrant call (nx_run from inside a poll) */
+#define NX_ERR_ENUM_(name, value, text) NX_##name = (value),
+  NX_ERR_MAP(NX_ERR_ENUM_)
+#undef NX_ERR_ENUM_
 };
 
 /* Poll results (a poll function returns one of these). */
 typedef enum nx_poll { NX_PENDING = 0, NX_READY = 1 } nx_poll;
 
-/* Short human text for a status code (never NULL, "unknown error" for
- * codes nxrt does not define). */
+/* Short human text for a status code (never NULL; "success" for NX_OK,
+ * "unknown error" for a code the table does not name). */
 const char *nx_strerror(int code);
-/* The symbolic name of a status code, e.g. "NX_ESLABFULL". */
+/* The symbolic name of a status code, e.g. "NX_ESLABFULL"; "NX_OK" for 0,
+ * "NX_UNKNOWN" for a code the table does not name (positive counts too). */
 const char *nx_err_name(int code);
+/* The name of a poll result: "NX_READY" (1), "NX_PENDING" (0), or the
+ * nx_err_name of a negative code; "NX_UNKNOWN" for anything else. */
+const char *nx_poll_name(int result);
 /* Library version string, "MAJOR.MINOR.PATCH". */
 const char *nx_version(void);
 
@@ -187,7 +301,9 @@ typedef uint64_t nx_task_id;
  * the executor's thread. A zeroed handle is "empty". A handle still held
  * when the executor is shut down or destroyed stays valid for nx_join_try
  * (NX_ECANCELED, or NX_READY if the task had finished) and nx_join_detach,
- * which release it; the executor's memory is kept until then. */
+ * which release it; the executor's memory is kept until then: a handle you
+ * never try or detach keeps it for the life of the process
+ * (nx_executor_held_tasks counts them). */
 typedef struct nx_join { nx_task *task; } nx_join;
 
 /* Polls for completion. Returns NX_READY (1) and copies min(out_size,
@@ -288,25 +404,37 @@ int nx_executor_config_init(nx_executor_config *cfg);
 int nx_executor_create(const nx_executor_config *cfg, nx_executor **out);
 /* Stops the executor for good: every live task's future is dropped (drop_fn
  * runs, join handles report NX_ECANCELED), every slot nobody else references
- * is freed now. Afterwards spawn/run return NX_ESHUTDOWN and wakes are no-ops.
- * Idempotent. NX_EINVAL for NULL, NX_EBUSY from inside a poll, NX_EPERM from
- * a thread that does not own the executor. */
+ * is freed now. Afterwards spawn/run/cancel return NX_ESHUTDOWN and wakes are
+ * no-ops. Idempotent: NX_OK again, from any thread. NX_EINVAL for NULL,
+ * NX_EWRONGTHREAD from a thread that does not own the executor (before
+ * shutdown), NX_EBUSY from a callback (a poll or drop function, an
+ * allocator's free) or while it is already running. */
 int nx_executor_shutdown(nx_executor *ex);
-/* Shutdown, then releases the executor. Slots still referenced by wakers held
- * elsewhere (other threads, structures the user keeps) are NOT freed yet: the
- * executor's memory (and its slab) stay allocated until the last such waker is
- * dropped, on whatever thread that happens, which then frees them all. Such a
- * late drop or wake never touches freed memory. The `ex` pointer must not be
- * used after this call. NULL is a no-op. Called from inside a poll or from a
- * thread that does not own the executor, it does nothing (nx_executor_shutdown
- * would return NX_EBUSY / NX_EPERM): the executor stays usable. */
+/* Shutdown, then releases the executor. Slots still referenced by wakers or
+ * join handles held elsewhere (other threads, structures the user keeps, a
+ * join handle never tried or detached) are NOT freed yet: the executor's
+ * memory (and its slab) stay allocated until the last such reference is
+ * released, on whatever thread that happens, which then frees them all.
+ * Such a late drop or wake never touches freed memory. Check
+ * nx_executor_held_tasks() before destroying to see whether anything will
+ * be kept (builds without NDEBUG print a warning to stderr here when it is
+ * not 0). The `ex` pointer must not be used after this call. NULL is a
+ * no-op. Called from a callback (a poll or drop function, an allocator's
+ * free) or from a thread that does not own the executor, it does nothing
+ * (nx_executor_shutdown would return NX_EBUSY / NX_EWRONGTHREAD): the
+ * executor stays usable. */
 void nx_executor_destroy(nx_executor *ex);
+/* Completed tasks whose storage is kept only by references held outside the
+ * executor: join handles not yet tried or detached, waker clones not yet
+ * dropped. After nx_executor_shutdown every such task keeps the executor's
+ * memory allocated past nx_executor_destroy until released. 0 for NULL. */
+size_t nx_executor_held_tasks(const nx_executor *ex);
 
 /* Spawns a future. The `desc->size` bytes at `init` are copied into the
  * task's storage (init NULL: zero-filled). The task is queued to run in the
  * next cycle. `id_out` and `join_out` may be NULL (a NULL join_out detaches).
  * NX_EINVAL: null ex/desc/desc->poll, output_size > 65535. NX_EALIGN.
- * NX_ENOMEM. NX_ESHUTDOWN: executor shut down. NX_EPERM: wrong thread.
+ * NX_ENOMEM. NX_ESHUTDOWN: executor shut down. NX_EWRONGTHREAD: wrong thread.
  * On error nothing is allocated and *id_out / *join_out are left unset. */
 int nx_spawn(nx_executor *ex, const nx_future_desc *desc, const void *init,
              nx_task_id *id_out, nx_join *join_out);
@@ -343,9 +471,13 @@ void nx_reserve_abort(nx_reservation *r);
 
 /* Cancels a task: its future is dropped now (or, for the task being polled,
  * right after its poll returns), a join handle reports NX_ECANCELED.
- * NX_ESTALE: unknown or stale id (slot reused) — nothing happens.
- * NX_EALREADY: the task already completed. NX_EINVAL: NULL ex.
- * NX_ESHUTDOWN: the executor was shut down. NX_EPERM: wrong thread. */
+ * NX_ESTALE: unknown or stale id (slot reused, or a reservation not yet
+ * committed) — nothing happens. NX_EALREADY: the task already completed
+ * (also a task cancelling itself from its own drop function). NX_EINVAL:
+ * NULL ex. NX_ESHUTDOWN: the executor was shut down or is shutting down
+ * (a drop function run by shutdown: every task is being dropped anyway).
+ * NX_EWRONGTHREAD: wrong thread. The dropped task's drop function runs
+ * inside this call, as a callback (see "Callbacks and re-entrancy"). */
 int nx_cancel(nx_executor *ex, nx_task_id id);
 
 /* Runs one cycle: drains the cross-thread inbox, polls at most
@@ -353,7 +485,7 @@ int nx_cancel(nx_executor *ex, nx_task_id id);
  * behind those already waiting, so none starves), fires due timers and polls
  * IO readiness without blocking. Returns the number of polls made (>= 0;
  * discarding the queue entry of a task that already completed is no poll).
- * NX_EINVAL, NX_ESHUTDOWN, NX_EPERM, NX_EBUSY (called from inside a poll). */
+ * NX_EINVAL, NX_ESHUTDOWN, NX_EWRONGTHREAD, NX_EBUSY (from a callback). */
 int nx_run_once(nx_executor *ex);
 /* Runs cycles until no live task is left. When nothing is ready it parks
  * (NX_RUN_PARKED: sleeps until a wake, timer or IO event) or spins

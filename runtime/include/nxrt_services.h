@@ -13,6 +13,9 @@
  * waker it holds; call it from the task's nx_drop_fn (it is idempotent, and
  * safe after the future completed or the executor shut down). A future that
  * is polled by a different task than before re-registers that task's waker.
+ * Every *_poll function needs the cx of the poll running now: a cx kept
+ * past its poll (used from a drop function, a callback, or top level) names
+ * no task and is refused with NX_EINVAL.
  *
  * Threads: everything runs on the executor's thread unless marked "any
  * thread". Struct fields ending in `_` are private.
@@ -28,12 +31,10 @@
 extern "C" {
 #endif
 
-/* Status codes the services add to nxrt.h's. */
-enum {
-  NX_EAGAIN = -EAGAIN,      /* would block: channel full (send) or empty (recv) */
-  NX_EPIPE = -EPIPE,        /* the other side of a channel is closed */
-  NX_ETIMEDOUT = -ETIMEDOUT /* nx_timeout_poll: the deadline came first */
-};
+/* Status codes: nxrt.h's table (NX_ERR_MAP) holds the services' too:
+ * NX_EAGAIN (channel full or empty), NX_EPIPE (the other side closed),
+ * NX_ETIMEDOUT (nx_timeout_poll: the deadline came first), and the
+ * descriptor errors of nx_io_register. */
 
 /* Releases what a channel value owns (called with a pointer to the value's
  * bytes inside the channel). May be NULL: values own nothing. */
@@ -71,9 +72,10 @@ int nx_yield_poll(nx_yield *y, nx_cx *cx);
 typedef struct nx_timer_entry {      /* private: a registration in the timer heap */
   int64_t deadline_ns;
   uint64_t seq;                      /* tie-break: equal deadlines fire in order */
-  uint32_t heap_index;               /* UINT32_MAX when not registered */
+  uint32_t heap_index;               /* meaningful while registered */
   nx_waker waker;
-  struct nx_timer_service *svc;      /* valid while registered */
+  struct nx_timer_service *svc;      /* non-NULL exactly while registered, so a
+                                        zero-filled entry reads as empty */
 } nx_timer_entry;
 
 typedef struct nx_sleep {
@@ -98,7 +100,8 @@ int nx_sleep_reset(nx_sleep *s, int64_t deadline_ns);
 /* The deadline (0 for NULL). */
 int64_t nx_sleep_deadline(const nx_sleep *s);
 /* Unregisters and releases the waker (executor's thread, or any time after
- * the executor shut down). Idempotent; NULL is a no-op. */
+ * the executor shut down). Idempotent; NULL is a no-op, and so is a
+ * zero-filled sleep (task state spawned with init NULL, never polled). */
 void nx_sleep_drop(nx_sleep *s);
 
 /* A deadline around another future. The caller polls the inner future and
@@ -195,11 +198,12 @@ typedef struct nx_io {
  * move until deregistered. Readiness starts set on both sides: the first
  * nx_io_poll_* is READY, so the IO is simply tried first.
  * NX_EINVAL: NULL io/ex, fd < 0, interest 0 or unknown bits, io already
- * registered. NX_EPERM: wrong thread. NX_ESHUTDOWN. NX_ENOMEM. Other: the
- * negative errno of epoll_ctl: -EEXIST (this descriptor is already
- * registered on this executor: one nx_io per descriptor; share it between a
- * reader task and a writer task), -EPERM (a regular file), -EBADF. On error
- * nothing is registered. */
+ * registered. NX_ESHUTDOWN. NX_EWRONGTHREAD: not the executor's thread.
+ * NX_ENOTPOLLABLE: epoll refuses the descriptor (a regular file or a
+ * directory). NX_EEXIST: this descriptor is already registered on this
+ * executor (one nx_io per descriptor; share it between a reader task and a
+ * writer task). NX_EBADF. NX_ENOSPC: the kernel's epoll watch limit
+ * (fs.epoll.max_user_watches). NX_ENOMEM. On error nothing is registered. */
 int nx_io_register(nx_io *io, nx_executor *ex, int fd, unsigned interest);
 /* NX_READY if the read side is ready (data, EOF, error), else NX_PENDING
  * with the task's waker stored as the reader. NX_EINVAL: NULL, not
@@ -215,18 +219,32 @@ void nx_io_clear_writable(nx_io *io);
  * negative errno of read(). NX_EINVAL as nx_io_poll_readable, or buf/n_out
  * NULL. */
 int nx_io_read_poll(nx_io *io, nx_cx *cx, void *buf, size_t len, size_t *n_out);
-/* write(2) once writable; as nx_io_read_poll. */
+/* Writes once writable; as nx_io_read_poll. On a socket this is
+ * send(MSG_NOSIGNAL): a peer that closed gives NX_EPIPE (or NX_ECONNRESET),
+ * never SIGPIPE. On a pipe or other descriptor it is write(2), and a closed
+ * read end raises SIGPIPE as for any write: a program writing to pipes
+ * ignores SIGPIPE (signal(SIGPIPE, SIG_IGN) at startup) to get NX_EPIPE
+ * instead; nxrt never changes signal dispositions itself. */
 int nx_io_write_poll(nx_io *io, nx_cx *cx, const void *buf, size_t len, size_t *n_out);
 /* The registered descriptor (-1 if not registered). */
 int nx_io_fd(const nx_io *io);
 /* Removes the descriptor from the epoll set and releases both wakers; `io`
  * is then unregistered (and may be registered again). The descriptor stays
- * open. Returns NX_OK, NX_EINVAL (NULL or not registered), NX_EPERM (wrong
+ * open. Returns NX_OK, NX_EINVAL (NULL or not registered), NX_EWRONGTHREAD (wrong
  * thread: nothing changed), or the negative errno of epoll_ctl (e.g. -EBADF
  * when the descriptor was closed first; `io` is unregistered anyway). */
 int nx_io_deregister(nx_io *io);
 /* nx_io_deregister ignoring its result; for drop functions. NULL: no-op. */
 void nx_io_drop(nx_io *io);
+/* Wakes the task waiting on each side in `sides` and releases its waker
+ * (before closing a descriptor other tasks wait on: they are polled again
+ * and find it closed). Executor's thread. NULL or unregistered: no-op. */
+void nx_io_wake(nx_io *io, unsigned sides);
+/* Releases the waker stored for each side in `sides` if it wakes the same
+ * task as `w` (a future of that task stopped waiting there: it was dropped),
+ * so a finished task's storage is not kept by the registration. Executor's
+ * thread. NULL, empty w, or unregistered: no-op. */
+void nx_io_forget_waker(nx_io *io, unsigned sides, const nx_waker *w);
 
 /* ------------------------------------------------------------------------ */
 /* Channels                                                                 */
@@ -424,7 +442,7 @@ void nx_cancel_wait_drop(nx_cancel_wait *w);
 typedef struct nx_shutdown nx_shutdown;
 
 /* The executor's shutdown handle (one reference; created on first use).
- * NX_EINVAL: NULL arguments. NX_EPERM: wrong thread. NX_ESHUTDOWN. NX_ENOMEM. */
+ * NX_EINVAL: NULL arguments. NX_EWRONGTHREAD: wrong thread. NX_ESHUTDOWN. NX_ENOMEM. */
 int nx_shutdown_handle(nx_executor *ex, nx_shutdown **out);
 /* Any thread. NX_EINVAL: h NULL. */
 int nx_shutdown_retain(nx_shutdown *h);
@@ -440,10 +458,10 @@ int nx_shutdown_is_triggered(const nx_shutdown *h);
  * executor's epoll set (async-signal-safe); the trigger happens on the
  * executor's thread. One executor per process at a time; the previous
  * handlers come back at nx_shutdown_signals_remove() or executor shutdown.
- * NX_EINVAL: ex NULL. NX_EPERM. NX_ESHUTDOWN. NX_EBUSY: some executor
+ * NX_EINVAL: ex NULL. NX_EWRONGTHREAD. NX_ESHUTDOWN. NX_EBUSY: some executor
  * already installed them. Other: negative errno (eventfd, epoll, sigaction). */
 int nx_shutdown_signals_install(nx_executor *ex);
-/* NX_EINVAL: ex NULL, or this executor has not installed them. NX_EPERM. */
+/* NX_EINVAL: ex NULL, or this executor has not installed them. NX_EWRONGTHREAD. */
 int nx_shutdown_signals_remove(nx_executor *ex);
 
 /* A future that completes when shutdown is triggered. */

@@ -166,7 +166,7 @@ int nx_cancel_wait_init(nx_cancel_wait *w, nx_cancel_token *tok) {
 }
 
 int nx_cancel_wait_poll(nx_cancel_wait *w, nx_cx *cx) {
-  if (w == NULL || cx == NULL || w->tok_ == NULL) return NX_EINVAL;
+  if (w == NULL || !nx__cx_in_poll(cx) || w->tok_ == NULL) return NX_EINVAL;
   nx_cancel_token *tok = w->tok_;
   if (atomic_load_explicit(&tok->cancelled, memory_order_acquire)) {
     nx_waker_drop(&w->waker_); /* empty unless cancel() came before we linked */

@@ -152,7 +152,7 @@ int nx_local_try_recv(const nx_local_rx *rx, void *out) {
 }
 
 int nx_local_recv_poll(const nx_local_rx *rx, nx_cx *cx, void *out) {
-  if (cx == NULL) return NX_EINVAL;
+  if (!nx__cx_in_poll(cx)) return NX_EINVAL;
   int rc = nx_local_try_recv(rx, out);
   if (rc == NX_OK) return NX_READY;
   if (rc != NX_EAGAIN) return rc;
@@ -180,7 +180,7 @@ int nx_local_send_init(nx_local_send *s, const nx_local_tx *tx, const void *valu
 }
 
 int nx_local_send_poll(nx_local_send *s, nx_cx *cx) {
-  if (s == NULL || cx == NULL || s->ch_ == NULL || s->state_ == 0) return NX_EINVAL;
+  if (s == NULL || !nx__cx_in_poll(cx) || s->ch_ == NULL || s->state_ == 0) return NX_EINVAL;
   nx_local_chan *ch = s->ch_;
   switch (s->state_) {
     case NX_LS_DONE:

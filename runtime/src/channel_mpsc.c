@@ -96,12 +96,12 @@ static int nx_mpsc_push(nx_mpsc *ch, const void *value) {
   return 1;
 }
 
-/* The consumer. 1 if a value was copied to out (out NULL: dropped). */
-static int nx_mpsc_pop(nx_mpsc *ch, void *out) {
+/* The consumer. 1 if a value was taken. */
+static int nx_mpsc_pop(nx_mpsc *ch, void *out, nx_pop_mode mode) {
   size_t pos = ch->head;
   nx_mpsc_cell *c = nx_mpsc_cell_at(ch, pos);
   if (atomic_load_explicit(&c->seq, memory_order_acquire) != 2 * pos + 1) return 0;
-  if (out != NULL) {
+  if (mode == NX_POP_TAKE) {
     if (ch->elem) memcpy(out, c->value, ch->elem);
   } else if (ch->drop) {
     ch->drop(c->value);
@@ -141,7 +141,7 @@ static void nx_mpsc_release(nx_mpsc *ch) {
   if (atomic_fetch_sub_explicit(&ch->refs, 1, memory_order_acq_rel) != 1) return;
   /* Last handle: no other thread can reach the channel. Values a sender
    * pushed after the receiver closed are dropped here, once. */
-  while (nx_mpsc_pop(ch, NULL)) {
+  while (nx_mpsc_pop(ch, NULL, NX_POP_DROP)) {
   }
   nx__atomic_waker_clear(&ch->rx_waker);
   pthread_mutex_destroy(&ch->lock);
@@ -210,7 +210,7 @@ void nx_mpsc_rx_close(nx_mpsc_rx *rx) {
   pthread_mutex_lock(&ch->lock);
   while (ch->wait_head != NULL) nx_mpsc_wake_first_locked(ch);
   pthread_mutex_unlock(&ch->lock);
-  while (nx_mpsc_pop(ch, NULL)) {
+  while (nx_mpsc_pop(ch, NULL, NX_POP_DROP)) {
   }
   nx__atomic_waker_clear(&ch->rx_waker);
   nx_mpsc_release(ch);
@@ -230,17 +230,17 @@ int nx_mpsc_try_recv(const nx_mpsc_rx *rx, void *out) {
   if (rx == NULL || rx->ch_ == NULL) return NX_EINVAL;
   nx_mpsc *ch = rx->ch_;
   if (out == NULL && ch->elem != 0) return NX_EINVAL;
-  if (!nx_mpsc_pop(ch, out)) {
+  if (!nx_mpsc_pop(ch, out, NX_POP_TAKE)) {
     if (atomic_load_explicit(&ch->senders, memory_order_acquire) != 0) return NX_EAGAIN;
     /* Every sender closed, and all their pushes are visible now. */
-    if (!nx_mpsc_pop(ch, out)) return NX_EPIPE;
+    if (!nx_mpsc_pop(ch, out, NX_POP_TAKE)) return NX_EPIPE;
   }
   nx_mpsc_after_pop(ch);
   return NX_OK;
 }
 
 int nx_mpsc_recv_poll(const nx_mpsc_rx *rx, nx_cx *cx, void *out) {
-  if (cx == NULL) return NX_EINVAL;
+  if (!nx__cx_in_poll(cx)) return NX_EINVAL;
   int rc = nx_mpsc_try_recv(rx, out);
   if (rc != NX_EAGAIN) return rc == NX_OK ? NX_READY : rc;
   nx_waker self = {cx->task};
@@ -281,7 +281,7 @@ static int nx_mpsc_send_finish(nx_mpsc_send *s, int rc) {
 }
 
 int nx_mpsc_send_poll(nx_mpsc_send *s, nx_cx *cx) {
-  if (s == NULL || cx == NULL || s->ch_ == NULL || s->owner_ == 0) return NX_EINVAL;
+  if (s == NULL || !nx__cx_in_poll(cx) || s->ch_ == NULL || s->owner_ == 0) return NX_EINVAL;
   if (s->owner_ == NX_MSO_DONE) return NX_READY;
   nx_mpsc *ch = s->ch_;
   if (atomic_load_explicit(&ch->rx_closed, memory_order_acquire))

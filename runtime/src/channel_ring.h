@@ -12,6 +12,11 @@ static inline size_t nx__ring_capacity(size_t capacity, size_t elem_size) {
   return cap;
 }
 
+/* What a pop does with the value: hands it to the caller (copied to `out`,
+ * which may be NULL when elem is 0) or drops it. A flag, not a NULL `out`:
+ * a zero-size value received with out == NULL is the caller's, not a drop. */
+typedef enum { NX_POP_TAKE, NX_POP_DROP } nx_pop_mode;
+
 /* Stores a clone of the polling task's waker in `slot` unless it already
  * holds that task. */
 static inline void nx__waker_store(nx_waker *slot, nx_cx *cx) {

@@ -49,16 +49,16 @@ static int nx_spsc_push(nx_spsc *ch, const void *value) {
   return 1;
 }
 
-/* The receiver. 1 if a value was taken (copied to out, or dropped if out is
- * NULL). */
-static int nx_spsc_pop(nx_spsc *ch, void *out) {
+/* The receiver. 1 if a value was taken: handed to the caller (copied to
+ * `out`, which may be NULL when elem is 0) or dropped (channel_ring.h). */
+static int nx_spsc_pop(nx_spsc *ch, void *out, nx_pop_mode mode) {
   size_t h = atomic_load_explicit(&ch->head, memory_order_relaxed);
   if (h == ch->tail_cache) {
     ch->tail_cache = atomic_load_explicit(&ch->tail, memory_order_acquire);
     if (h == ch->tail_cache) return 0;
   }
   unsigned char *v = ch->buf + (h & ch->mask) * ch->elem;
-  if (out != NULL) {
+  if (mode == NX_POP_TAKE) {
     if (ch->elem) memcpy(out, v, ch->elem);
   } else if (ch->drop) {
     ch->drop(v);
@@ -69,7 +69,7 @@ static int nx_spsc_pop(nx_spsc *ch, void *out) {
 
 static void nx_spsc_release(nx_spsc *ch) {
   if (atomic_fetch_sub_explicit(&ch->refs, 1, memory_order_acq_rel) != 1) return;
-  while (nx_spsc_pop(ch, NULL)) {
+  while (nx_spsc_pop(ch, NULL, NX_POP_DROP)) {
   }
   nx__atomic_waker_clear(&ch->rx_waker);
   nx__atomic_waker_clear(&ch->tx_waker);
@@ -122,7 +122,7 @@ void nx_spsc_rx_close(nx_spsc_rx *rx) {
   rx->ch_ = NULL;
   atomic_store_explicit(&ch->rx_closed, 1, memory_order_release);
   nx__atomic_waker_wake(&ch->tx_waker);
-  while (nx_spsc_pop(ch, NULL)) {
+  while (nx_spsc_pop(ch, NULL, NX_POP_DROP)) {
   }
   nx__atomic_waker_clear(&ch->rx_waker);
   nx_spsc_release(ch);
@@ -142,16 +142,16 @@ int nx_spsc_try_recv(const nx_spsc_rx *rx, void *out) {
   if (rx == NULL || rx->ch_ == NULL) return NX_EINVAL;
   nx_spsc *ch = rx->ch_;
   if (out == NULL && ch->elem != 0) return NX_EINVAL;
-  if (!nx_spsc_pop(ch, out)) {
+  if (!nx_spsc_pop(ch, out, NX_POP_TAKE)) {
     if (!atomic_load_explicit(&ch->tx_closed, memory_order_acquire)) return NX_EAGAIN;
-    if (!nx_spsc_pop(ch, out)) return NX_EPIPE;
+    if (!nx_spsc_pop(ch, out, NX_POP_TAKE)) return NX_EPIPE;
   }
   nx__atomic_waker_wake(&ch->tx_waker);
   return NX_OK;
 }
 
 int nx_spsc_recv_poll(const nx_spsc_rx *rx, nx_cx *cx, void *out) {
-  if (cx == NULL) return NX_EINVAL;
+  if (!nx__cx_in_poll(cx)) return NX_EINVAL;
   int rc = nx_spsc_try_recv(rx, out);
   if (rc != NX_EAGAIN) return rc == NX_OK ? NX_READY : rc;
   nx_waker self = {cx->task};
@@ -171,7 +171,7 @@ int nx_spsc_send_init(nx_spsc_send *s, const nx_spsc_tx *tx, const void *value) 
 }
 
 int nx_spsc_send_poll(nx_spsc_send *s, nx_cx *cx) {
-  if (s == NULL || cx == NULL || s->ch_ == NULL) return NX_EINVAL;
+  if (s == NULL || !nx__cx_in_poll(cx) || s->ch_ == NULL) return NX_EINVAL;
   if (s->done_) return NX_READY;
   nx_spsc_tx tx = {s->ch_};
   int rc = nx_spsc_try_send(&tx, s->value_);

@@ -16,6 +16,7 @@
 #include "executor.h"
 #include "slab.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -94,6 +95,7 @@ int nx_executor_create(const nx_executor_config *cfg, nx_executor **out) {
   ex->holds = 1;
   ex->cx.ex = ex;
   atomic_init(&ex->owner, nx__thread_marker());
+  atomic_init(&ex->freeing, NULL);
   *out = ex;
   return NX_OK;
 
@@ -199,6 +201,17 @@ static inline void nx_task_free_inline(nx_executor *ex, nx_task *t) {
 
 void nx__task_free(nx_executor *ex, nx_task *t) { nx_task_free_inline(ex, t); }
 
+/* Frees a task's storage for a call that may come from outside the run loop
+ * (the last waker or join handle dropped, a reservation given back): the
+ * allocator's free is a callback, so the run loop refuses to start under it
+ * as under a poll. Not on a hot path: a waker drop that frees is rare. */
+void nx__task_free_guarded(nx_executor *ex, nx_task *t) {
+  bool outer = !ex->in_run;
+  ex->in_run = true;
+  nx_task_free_inline(ex, t);
+  if (outer) ex->in_run = false;
+}
+
 /* ------------------------------------------------------------------------ */
 /* Spawning                                                                 */
 /* ------------------------------------------------------------------------ */
@@ -219,7 +232,7 @@ static inline __attribute__((always_inline)) int nx_reserve_generic(nx_executor 
       desc->output_size > 65535 || desc->size > ((size_t)1 << 40))
     return NX_EINVAL;
   if (NX_UNLIKELY(ex->shutting_down || ex->shut)) return NX_ESHUTDOWN;
-  if (NX_UNLIKELY(!nx__on_owner(ex))) return NX_EPERM;
+  if (NX_UNLIKELY(!nx__on_owner(ex))) return NX_EWRONGTHREAD;
   size_t align = desc->align ? desc->align : 16;
   if ((align & (align - 1)) != 0 || align > NX_TASK_MAX_ALIGN) return NX_EALIGN;
   if (align < 16) align = 16;
@@ -306,9 +319,9 @@ int nx_reserve_commit(nx_reservation *r, nx_task_id *id_out, nx_join *join_out) 
 void nx_reserve_abort(nx_reservation *r) {
   if (r == NULL || r->task == NULL) return;
   nx_task *t = r->task;
-  nx__task_free(t->ex, t);
   r->task = NULL;
   r->state = NULL;
+  nx__task_free_guarded(t->ex, t);
 }
 
 static inline __attribute__((always_inline)) int nx_spawn_with(nx_executor *ex, unsigned flags, const nx_future_desc *desc,
@@ -393,11 +406,14 @@ static void nx_drain_inbox(nx_executor *ex) {
 int nx__poll_events(nx_executor *ex, int64_t deadline_ns); /* park.c */
 void nx__park(nx_executor *ex);                              /* park.c */
 
+/* The run loop's entry checks, in the documented precedence. `in_run` (not
+ * cx.task, which is NULL while a drop function or a service hook runs) is
+ * what says the loop or a callback is on the stack. */
 static inline int nx_check_runnable(nx_executor *ex) {
   if (ex == NULL) return NX_EINVAL;
   if (NX_UNLIKELY(ex->shut || ex->shutting_down)) return NX_ESHUTDOWN;
-  if (NX_UNLIKELY(!nx__on_owner(ex))) return NX_EPERM;
-  if (NX_UNLIKELY(ex->cx.task != NULL)) return NX_EBUSY;
+  if (NX_UNLIKELY(!nx__on_owner(ex))) return NX_EWRONGTHREAD;
+  if (NX_UNLIKELY(ex->in_run)) return NX_EBUSY;
   return NX_OK;
 }
 
@@ -457,7 +473,10 @@ static int nx_run_cycle(nx_executor *ex) {
 int nx_run_once(nx_executor *ex) {
   int rc = nx_check_runnable(ex);
   if (rc < 0) return rc;
-  return nx_run_cycle(ex);
+  ex->in_run = true;
+  rc = nx_run_cycle(ex);
+  ex->in_run = false;
+  return rc;
 }
 
 static inline bool nx_idle(nx_executor *ex) {
@@ -476,36 +495,42 @@ static void nx_wait_for_work(nx_executor *ex, nx_run_mode mode) {
 }
 
 int nx_run(nx_executor *ex, nx_run_mode mode) {
+  if (mode != NX_RUN_PARKED && mode != NX_RUN_BUSY) return NX_EINVAL;
   int rc = nx_check_runnable(ex);
   if (rc < 0) return rc;
-  if (mode != NX_RUN_PARKED && mode != NX_RUN_BUSY) return NX_EINVAL;
+  ex->in_run = true;
   while (ex->live != 0) {
     nx_run_cycle(ex);
     if (ex->live != 0 && nx_idle(ex)) nx_wait_for_work(ex, mode);
   }
   /* Leave no entry of a completed task behind in the ring. */
   while (ex->ring_head != ex->ring_tail) nx_run_cycle(ex);
+  ex->in_run = false;
   return NX_OK;
 }
 
 int nx_block_on(nx_executor *ex, nx_run_mode mode, const nx_future_desc *desc, const void *init,
                 void *out, size_t out_size) {
+  if ((mode != NX_RUN_PARKED && mode != NX_RUN_BUSY) || desc == NULL || desc->poll == NULL)
+    return NX_EINVAL;
   int rc = nx_check_runnable(ex);
   if (rc < 0) return rc;
-  if (mode != NX_RUN_PARKED && mode != NX_RUN_BUSY) return NX_EINVAL;
   nx_join root;
   rc = nx_spawn(ex, desc, init, NULL, &root);
   if (rc < 0) return rc;
+  ex->in_run = true;
   for (;;) {
     rc = nx_join_try(&root, out, out_size);
-    if (rc != NX_PENDING) return rc == NX_READY ? NX_OK : rc;
+    if (rc != NX_PENDING) break;
     nx_run_cycle(ex);
     if (nx_idle(ex)) {
       rc = nx_join_try(&root, out, out_size);
-      if (rc != NX_PENDING) return rc == NX_READY ? NX_OK : rc;
+      if (rc != NX_PENDING) break;
       nx_wait_for_work(ex, mode);
     }
   }
+  ex->in_run = false;
+  return rc == NX_READY ? NX_OK : rc;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -514,27 +539,42 @@ int nx_block_on(nx_executor *ex, nx_run_mode mode, const nx_future_desc *desc, c
 
 int nx_cancel(nx_executor *ex, nx_task_id id) {
   if (ex == NULL) return NX_EINVAL;
-  if (ex->shut) return NX_ESHUTDOWN;
-  if (!nx__on_owner(ex)) return NX_EPERM;
+  if (ex->shut || ex->shutting_down) return NX_ESHUTDOWN;
+  if (!nx__on_owner(ex)) return NX_EWRONGTHREAD;
   uint32_t slot = (uint32_t)id, gen = (uint32_t)(id >> 32);
   if (slot >= ex->table_hwm) return NX_ESTALE;
   nx_table_entry *e = &ex->table[slot];
   if (!nx_entry_in_use(e) || e->gen != gen) return NX_ESTALE;
   nx_task *t = e->task;
+  if (t->queued == NX_Q_RESERVED) return NX_ESTALE; /* no id was handed out yet */
   if (t->flags & NX_TF_DONE) return NX_EALREADY;
   if (t == ex->cx.task) {
     t->flags |= NX_TF_CANCEL_PENDING;
     return NX_OK;
   }
+  /* The drop function runs now: it is a callback like a poll, so the run
+   * loop refuses to start under it. Only the outermost caller may reap the
+   * queue front: a running cycle has counted those entries. */
+  bool outer = !ex->in_run;
+  ex->in_run = true;
   nx_task_complete(ex, t, true);
-  if (ex->cx.task == NULL) nx_reap_front(ex);
+  if (outer) {
+    nx_reap_front(ex);
+    ex->in_run = false;
+  }
   return NX_OK;
+}
+
+/* Is the calling thread the one freeing task storage under the lock (so
+ * this call comes from inside an allocator's free)? */
+static inline bool nx_freeing_here(const nx_executor *ex) {
+  return atomic_load_explicit(&ex->freeing, memory_order_relaxed) == nx__thread_marker();
 }
 
 size_t nx_executor_live_tasks(const nx_executor *ex) { return ex ? ex->live : 0; }
 size_t nx_executor_allocated_tasks(const nx_executor *ex) {
   if (ex == NULL) return 0;
-  if (!ex->shut) return ex->table_used;
+  if (!ex->shut || nx_freeing_here(ex)) return ex->table_used;
   /* After shutdown other threads free orphans under the lock. */
   nx_executor *mut = (nx_executor *)ex;
   pthread_mutex_lock(&mut->lock);
@@ -543,6 +583,22 @@ size_t nx_executor_allocated_tasks(const nx_executor *ex) {
   return n;
 }
 nx_slab *nx_executor_slab(nx_executor *ex) { return ex ? ex->slab : NULL; }
+
+size_t nx_executor_held_tasks(const nx_executor *ex) {
+  if (ex == NULL) return 0;
+  nx_executor *mut = (nx_executor *)ex;
+  bool lock = ex->shut && !nx_freeing_here(ex); /* other threads free orphans */
+  if (lock) pthread_mutex_lock(&mut->lock);
+  size_t n = 0;
+  for (uint32_t i = 0; i < ex->table_hwm; i++) {
+    const nx_table_entry *e = &ex->table[i];
+    if (!nx_entry_in_use(e) || e->task->queued == NX_Q_RESERVED) continue;
+    uint64_t s = atomic_load_explicit(&e->task->state, memory_order_acquire);
+    n += (s & NX_ST_DONE) && NX_ST_REFS(s) != 0;
+  }
+  if (lock) pthread_mutex_unlock(&mut->lock);
+  return n;
+}
 
 void nx__executor_add_service(nx_executor *ex, nx_service *s) {
   s->next = ex->services;
@@ -564,6 +620,7 @@ void nx__executor_remove_service(nx_executor *ex, nx_service *s) {
 
 /* Frees what is left once no thread can reach the executor any more. */
 static void nx_final_release(nx_executor *ex) {
+  atomic_store_explicit(&ex->freeing, nx__thread_marker(), memory_order_relaxed);
   for (uint32_t i = 0; i < ex->table_hwm; i++) {
     nx_table_entry *e = &ex->table[i];
     if (nx_entry_in_use(e)) nx__task_free(ex, e->task);
@@ -579,9 +636,16 @@ static void nx_final_release(nx_executor *ex) {
 
 int nx_executor_shutdown(nx_executor *ex) {
   if (ex == NULL) return NX_EINVAL;
-  if (ex->shut) return NX_OK;
-  if (!nx__on_owner(ex)) return NX_EPERM;
-  if (ex->cx.task != NULL || ex->shutting_down) return NX_EBUSY;
+  if (!nx__on_owner(ex)) {
+    /* `shut` is written under the lock: read it there from other threads
+     * (and from the old owner, which stops being owner at shutdown). */
+    if (nx_freeing_here(ex)) return ex->shut ? NX_OK : NX_EBUSY;
+    pthread_mutex_lock(&ex->lock);
+    bool shut = ex->shut;
+    pthread_mutex_unlock(&ex->lock);
+    return shut ? NX_OK : NX_EWRONGTHREAD;
+  }
+  if (ex->in_run || ex->shutting_down) return NX_EBUSY;
   ex->shutting_down = true;
 
   /* 1. Services let go of the wakers they hold; every live future is
@@ -603,6 +667,7 @@ int nx_executor_shutdown(nx_executor *ex) {
   /* 2. From here every waker operation takes the cross-thread path, which
    *    sees `dead` under the lock. */
   pthread_mutex_lock(&ex->lock);
+  atomic_store_explicit(&ex->freeing, nx__thread_marker(), memory_order_relaxed);
   ex->dead = true;
   atomic_store_explicit(&ex->owner, NULL, memory_order_relaxed);
   for (nx_task *t = nx__inbox_take(&ex->inbox), *next; t != NULL; t = next) {
@@ -627,18 +692,27 @@ int nx_executor_shutdown(nx_executor *ex) {
   }
   ex->shut = true;
   ex->shutting_down = false;
+  atomic_store_explicit(&ex->freeing, NULL, memory_order_relaxed);
   pthread_mutex_unlock(&ex->lock);
   return NX_OK;
 }
 
 void nx_executor_destroy(nx_executor *ex) {
-  if (ex == NULL) return;
-  if (!ex->shut && nx_executor_shutdown(ex) < 0) {
-    /* Called from inside a poll or from the wrong thread: refusing is the
-     * only safe answer; the executor stays usable. */
+  if (ex == NULL || nx_freeing_here(ex)) return;
+  if (nx_executor_shutdown(ex) < 0) {
+    /* Called from a callback or from the wrong thread: refusing is the only
+     * safe answer; the executor stays usable. */
     return;
   }
   pthread_mutex_lock(&ex->lock);
+#ifndef NDEBUG
+  if (ex->holds > 1)
+    fprintf(stderr,
+            "nxrt: nx_executor_destroy: %zu completed task(s) still held by join handles or "
+            "wakers; the executor's memory stays allocated until they are released "
+            "(nx_join_try / nx_join_detach / nx_waker_drop)\n",
+            ex->holds - 1);
+#endif
   bool last = --ex->holds == 0;
   pthread_mutex_unlock(&ex->lock);
   if (last) nx_final_release(ex);
@@ -668,7 +742,11 @@ void nx__ref_drop_slow(nx_task *t, uint64_t s) {
     return;
   }
   s = atomic_fetch_sub_explicit(&t->state, NX_ST_REF, memory_order_acq_rel) - NX_ST_REF;
-  if (!(s & NX_ST_INBOX)) nx__task_free(ex, t);
+  if (!(s & NX_ST_INBOX)) {
+    atomic_store_explicit(&ex->freeing, nx__thread_marker(), memory_order_relaxed);
+    nx__task_free(ex, t);
+    atomic_store_explicit(&ex->freeing, NULL, memory_order_relaxed);
+  }
   bool last = --ex->holds == 0;
   pthread_mutex_unlock(&ex->lock);
   if (last) nx_final_release(ex);

@@ -59,7 +59,9 @@ struct nx_executor {
   uint32_t epoll_sources;    /* IO registrations: poll epoll every N cycles */
   uint32_t stale;            /* ring entries of tasks that completed while queued */
   uint32_t cycle;
-  bool in_run;
+  bool in_run;               /* the run loop, a cancel's drop or a callback is on the
+                                stack: re-entering the loop is NX_EBUSY. Set once per
+                                nx_run_once/nx_run/nx_block_on call, never per poll */
   bool shutting_down;        /* futures are being dropped: spawn refused */
   bool shut;                 /* shutdown finished */
 
@@ -71,6 +73,10 @@ struct nx_executor {
   pthread_mutex_t lock;
   bool dead;                 /* under lock: shutdown passed the point of no return */
   size_t holds;              /* under lock: 1 until destroy + orphans with refs */
+  /* The thread freeing task storage under `lock` (or in the final release):
+   * an allocator's free that calls back into nx_executor_destroy or
+   * nx_executor_allocated_tasks gets an answer instead of a deadlock. */
+  _Atomic(const void *) freeing;
 };
 
 /* The calling thread's identity: the address of a thread-local byte
@@ -98,6 +104,7 @@ static inline void nx__wake_local(nx_executor *ex, nx_task *t) {
 
 void nx__wake_remote(nx_task *t);
 void nx__task_free(nx_executor *ex, nx_task *t);
+void nx__task_free_guarded(nx_executor *ex, nx_task *t);
 void nx__ref_drop(nx_task *t);
 void nx__ref_drop_slow(nx_task *t, uint64_t old);
 void nx__unpark(nx_executor *ex);

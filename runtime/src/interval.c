@@ -16,7 +16,7 @@ int nx_interval_init_at(nx_interval *iv, nx_executor *ex, int64_t start_ns, int6
   iv->missed_ = NX_TICK_BURST;
   nx__timer_entry_init(&iv->entry_, start_ns);
   if (ex == NULL || period_ns <= 0) return NX_EINVAL;
-  if (ex->shut) return NX_ESHUTDOWN;
+  if (ex->shut || ex->shutting_down) return NX_ESHUTDOWN;
   iv->ex_ = ex;
   return NX_OK;
 }
@@ -48,7 +48,7 @@ static int64_t nx_interval_next(const nx_interval *iv, int64_t tick, int64_t now
 }
 
 int nx_interval_tick_poll(nx_interval *iv, nx_cx *cx) {
-  if (iv == NULL || cx == NULL || iv->ex_ == NULL || cx->ex != iv->ex_) return NX_EINVAL;
+  if (iv == NULL || !nx__cx_in_poll(cx) || iv->ex_ == NULL || cx->ex != iv->ex_) return NX_EINVAL;
   int64_t tick = iv->entry_.deadline_ns;
   int rc = nx__timer_entry_poll(&iv->entry_, cx);
   if (rc != NX_READY) return rc;

@@ -21,7 +21,13 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+/* A private bit in interest_: the descriptor is a socket, so writes use
+ * send(MSG_NOSIGNAL) and a closed peer is NX_EPIPE, not SIGPIPE. */
+#define NX_IO_SOCKET_ 0x100u
 
 static_assert(offsetof(nx_io, ready_) == 0, "nx_io starts with its epoll callback");
 
@@ -116,9 +122,14 @@ int nx_io_register(nx_io *io, nx_executor *ex, int fd, unsigned interest) {
               ((interest & NX_IO_WRITE) ? EPOLLOUT : 0);
   ev.data.ptr = io;
   if (epoll_ctl(ex->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+    int err = errno;
     io->fd_ = -1;
-    return -errno;
+    /* EPERM is epoll's "this file cannot be polled", not a permission or
+     * thread problem: name it so. */
+    return err == EPERM ? NX_ENOTPOLLABLE : -err;
   }
+  struct stat sb;
+  if (fstat(fd, &sb) == 0 && S_ISSOCK(sb.st_mode)) io->interest_ |= NX_IO_SOCKET_;
   io->svc_ = svc;
   io->prev_ = NULL;
   io->next_ = svc->head;
@@ -129,7 +140,7 @@ int nx_io_register(nx_io *io, nx_executor *ex, int fd, unsigned interest) {
 }
 
 static inline int nx_io_check(const nx_io *io, const nx_cx *cx, unsigned side) {
-  if (io == NULL || cx == NULL || io->svc_ == NULL || cx->ex != io->ex_ ||
+  if (io == NULL || !nx__cx_in_poll(cx) || io->svc_ == NULL || cx->ex != io->ex_ ||
       !(io->interest_ & side))
     return NX_EINVAL;
   return NX_OK;
@@ -186,7 +197,8 @@ int nx_io_write_poll(nx_io *io, nx_cx *cx, const void *buf, size_t len, size_t *
   if (rc < 0) return rc;
   if (buf == NULL || n_out == NULL) return NX_EINVAL;
   while (io->readiness_ & NX_IO_WRITE) {
-    ssize_t n = write(io->fd_, buf, len);
+    ssize_t n = (io->interest_ & NX_IO_SOCKET_) ? send(io->fd_, buf, len, MSG_NOSIGNAL)
+                                                : write(io->fd_, buf, len);
     if (n >= 0) {
       *n_out = (size_t)n;
       return NX_READY;
@@ -204,7 +216,7 @@ int nx_io_fd(const nx_io *io) { return io != NULL && io->svc_ != NULL ? io->fd_ 
 
 int nx_io_deregister(nx_io *io) {
   if (io == NULL || io->svc_ == NULL) return NX_EINVAL;
-  if (!nx__on_owner(io->ex_)) return NX_EPERM;
+  if (!nx__on_owner(io->ex_)) return NX_EWRONGTHREAD;
   int rc = NX_OK;
   if (epoll_ctl(io->ex_->epfd, EPOLL_CTL_DEL, io->fd_, NULL) < 0) rc = -errno;
   nx_io_detach(io->svc_, io);
@@ -213,3 +225,15 @@ int nx_io_deregister(nx_io *io) {
 }
 
 void nx_io_drop(nx_io *io) { (void)nx_io_deregister(io); }
+
+void nx_io_wake(nx_io *io, unsigned sides) {
+  if (io == NULL || io->svc_ == NULL) return;
+  if (sides & NX_IO_READ) nx_waker_wake(&io->reader_);
+  if (sides & NX_IO_WRITE) nx_waker_wake(&io->writer_);
+}
+
+void nx_io_forget_waker(nx_io *io, unsigned sides, const nx_waker *w) {
+  if (io == NULL || io->svc_ == NULL || w == NULL || w->task == NULL) return;
+  if ((sides & NX_IO_READ) && io->reader_.task == w->task) nx_waker_drop(&io->reader_);
+  if ((sides & NX_IO_WRITE) && io->writer_.task == w->task) nx_waker_drop(&io->writer_);
+}

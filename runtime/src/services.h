@@ -19,12 +19,18 @@ static inline nx_service *nx__service_find(nx_executor *ex,
 
 /* Checks before a service touches executor state: 0, NX_ESHUTDOWN (shut
  * down or shutting down: no service may be created or used any more), or
- * NX_EPERM (not the executor's thread). */
+ * NX_EWRONGTHREAD (not the executor's thread). */
 static inline int nx__service_check(nx_executor *ex) {
   if (ex->shut || ex->shutting_down) return NX_ESHUTDOWN;
-  if (!nx__on_owner(ex)) return NX_EPERM;
+  if (!nx__on_owner(ex)) return NX_EWRONGTHREAD;
   return NX_OK;
 }
+
+/* A cx passed to a service poll must be the one of the poll running now: the
+ * executor reuses one cx, and between polls (in a drop function, a service
+ * hook, at top level) it names no task, so a cx kept past its poll would
+ * register an empty waker and never be woken. Such calls are NX_EINVAL. */
+static inline bool nx__cx_in_poll(const nx_cx *cx) { return cx != NULL && cx->task != NULL; }
 
 /* ------------------------------------------------------------------------ */
 /* Atomic waker: one waker slot that one side registers into and any      */

@@ -218,7 +218,7 @@ fail:
 int nx_shutdown_signals_remove(nx_executor *ex) {
   if (ex == NULL) return NX_EINVAL;
   if (ex->shut) return NX_EINVAL; /* shutdown already removed them */
-  if (!nx__on_owner(ex)) return NX_EPERM;
+  if (!nx__on_owner(ex)) return NX_EWRONGTHREAD;
   nx_service *s = nx__service_find(ex, nx_shutdown_service_poll);
   nx_shutdown_service *svc = (nx_shutdown_service *)s;
   if (svc == NULL || svc->sig_fd < 0) return NX_EINVAL;

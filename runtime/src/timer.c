@@ -84,7 +84,7 @@ int nx__timer_entry_poll(nx_timer_entry *e, nx_cx *cx) {
     nx__timer_entry_drop(e);
     return NX_READY;
   }
-  if (e->heap_index != NX_TIMER_UNREGISTERED) {
+  if (e->svc != NULL) {
     /* Polled by another task than the one registered: wake that one now. */
     if (e->waker.task != cx->task) {
       nx_waker_drop(&e->waker);
@@ -106,8 +106,11 @@ int nx__timer_entry_poll(nx_timer_entry *e, nx_cx *cx) {
   return NX_PENDING;
 }
 
+/* `svc`, not heap_index, says "registered": a zero-filled entry (a task
+ * spawned with init NULL, dropped before its first poll) has heap index 0
+ * and no service, and must read as empty. */
 void nx__timer_entry_drop(nx_timer_entry *e) {
-  if (e->heap_index != NX_TIMER_UNREGISTERED) {
+  if (e->svc != NULL) {
     nx__timer_heap_remove(&e->svc->heap, e);
     e->svc = NULL;
   }
@@ -116,7 +119,7 @@ void nx__timer_entry_drop(nx_timer_entry *e) {
 
 void nx__timer_entry_set(nx_timer_entry *e, int64_t deadline_ns) {
   e->deadline_ns = deadline_ns;
-  if (e->heap_index != NX_TIMER_UNREGISTERED) nx__timer_heap_update(&e->svc->heap, e);
+  if (e->svc != NULL) nx__timer_heap_update(&e->svc->heap, e);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -127,7 +130,7 @@ int nx_sleep_init_until(nx_sleep *s, nx_executor *ex, int64_t deadline_ns) {
   if (s == NULL || ex == NULL) return NX_EINVAL;
   s->ex_ = NULL;
   nx__timer_entry_init(&s->entry_, deadline_ns);
-  if (ex->shut) return NX_ESHUTDOWN;
+  if (ex->shut || ex->shutting_down) return NX_ESHUTDOWN;
   s->ex_ = ex;
   return NX_OK;
 }
@@ -144,7 +147,7 @@ int nx_sleep_init(nx_sleep *s, nx_executor *ex, int64_t duration_ns) {
 }
 
 int nx_sleep_poll(nx_sleep *s, nx_cx *cx) {
-  if (s == NULL || cx == NULL || s->ex_ == NULL || cx->ex != s->ex_) return NX_EINVAL;
+  if (s == NULL || !nx__cx_in_poll(cx) || s->ex_ == NULL || cx->ex != s->ex_) return NX_EINVAL;
   return nx__timer_entry_poll(&s->entry_, cx);
 }
 

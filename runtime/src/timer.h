@@ -16,7 +16,7 @@ static inline void nx__timer_entry_init(nx_timer_entry *e, int64_t deadline_ns) 
 
 /* NX_READY (and unregistered) once nx_now_ns() >= the deadline; otherwise
  * registers the polling task's waker (replacing another task's) and returns
- * NX_PENDING; or NX_ENOMEM / NX_ESHUTDOWN / NX_EPERM. */
+ * NX_PENDING; or NX_ENOMEM / NX_ESHUTDOWN / NX_EWRONGTHREAD. */
 int nx__timer_entry_poll(nx_timer_entry *e, nx_cx *cx);
 /* Leaves the heap (if in it) and drops the waker. */
 void nx__timer_entry_drop(nx_timer_entry *e);

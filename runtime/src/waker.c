@@ -43,7 +43,7 @@ void nx__ref_drop(nx_task *t) {
   if (nx__on_owner(ex)) {
     uint64_t s =
         atomic_fetch_sub_explicit(&t->state, NX_ST_REF, memory_order_acq_rel) - NX_ST_REF;
-    if (s == NX_ST_DONE && !t->queued) nx__task_free(ex, t);
+    if (s == NX_ST_DONE && !t->queued) nx__task_free_guarded(ex, t);
     return;
   }
   uint64_t s = atomic_load_explicit(&t->state, memory_order_relaxed);

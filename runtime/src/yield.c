@@ -9,7 +9,7 @@ int nx_yield_init(nx_yield *y) {
 }
 
 int nx_yield_poll(nx_yield *y, nx_cx *cx) {
-  if (y == NULL || cx == NULL) return NX_EINVAL;
+  if (y == NULL || !nx__cx_in_poll(cx)) return NX_EINVAL;
   if (y->yielded_) return NX_READY;
   y->yielded_ = 1;
   nx_cx_wake(cx);

@@ -51,18 +51,18 @@ int main(void) {
   NX_CHECK_RC(nx_io_register(&io, ex, -1, NX_IO_READ), NX_EINVAL);
   NX_CHECK_RC(nx_io_register(&io, ex, pfd[0], 0), NX_EINVAL);
   NX_CHECK_RC(nx_io_register(&io, ex, pfd[0], 4), NX_EINVAL);
-  NX_CHECK_RC(nx_io_register(&io, ex, 1000, NX_IO_READ), -EBADF);
+  NX_CHECK_RC(nx_io_register(&io, ex, 1000, NX_IO_READ), NX_EBADF);
   NX_CHECK_EQ(nx_io_fd(&io), -1);
   /* A regular file cannot be in an epoll set. */
   FILE *f = tmpfile();
   NX_CHECK(f != NULL);
-  NX_CHECK_RC(nx_io_register(&io, ex, fileno(f), NX_IO_READ), -EPERM);
+  NX_CHECK_RC(nx_io_register(&io, ex, fileno(f), NX_IO_READ), NX_ENOTPOLLABLE);
   fclose(f);
   /* From another thread. */
   pthread_t th;
   NX_CHECK(pthread_create(&th, NULL, other_thread, NULL) == 0);
   pthread_join(th, NULL);
-  NX_CHECK_RC(thread_rc, NX_EPERM);
+  NX_CHECK_RC(thread_rc, NX_EWRONGTHREAD);
 
   NX_CHECK_OK(nx_io_register(&io, ex, pfd[0], NX_IO_READ));
   NX_CHECK_EQ(nx_io_fd(&io), pfd[0]);
@@ -77,7 +77,7 @@ int main(void) {
   shared_io = io;
   NX_CHECK(pthread_create(&th, NULL, other_thread_dereg, NULL) == 0);
   pthread_join(th, NULL);
-  NX_CHECK_RC(thread_rc, NX_EPERM);
+  NX_CHECK_RC(thread_rc, NX_EWRONGTHREAD);
   NX_CHECK_OK(nx_io_deregister(&io));
 
   /* Closing before deregistering: reported, and the nx_io is let go anyway. */

@@ -1,39 +1,69 @@
-/* nx_strerror and nx_err_name know every status code nxrt defines (distinct
- * names matching the enum spelling, non-empty texts) and answer "unknown
- * error" / "NX_UNKNOWN" for anything else; nx_version matches the header. */
+/* The status code table (NX_ERR_MAP in nxrt.h) is whole and unambiguous:
+ * every code it generates has its own name (spelled as the enum) and a
+ * non-empty text of its own, no two codes are equal, errno-named codes are
+ * the negated errno and nxrt's own conditions lie outside the errno range;
+ * poll results are named apart from status codes (NX_PENDING and NX_OK are
+ * both 0); unknown values get "unknown error" / "NX_UNKNOWN"; the socket
+ * errors a networking layer returns are named; nx_version matches the
+ * header. */
 #include "nx_test.h"
 
-#define CODE(c) {c, #c}
-static const struct { int code; const char *name; } codes[] = {
-    CODE(NX_OK),        CODE(NX_EINVAL),    CODE(NX_ENOMEM),   CODE(NX_ESLABFULL),
-    CODE(NX_E2BIG),     CODE(NX_EALIGN),    CODE(NX_ESTALE),   CODE(NX_EALREADY),
-    CODE(NX_ECANCELED), CODE(NX_ESHUTDOWN), CODE(NX_EOVERFLOW), CODE(NX_EPERM),
-    CODE(NX_EBUSY),
-};
-enum { N = sizeof codes / sizeof codes[0] };
+#include "nxrt_services.h"
+
+typedef struct { int code; const char *name; int is_errno; } entry;
+#define ENTRY(name, value, text) {NX_##name, "NX_" #name, 0},
+static entry table[] = {NX_ERR_MAP(ENTRY)};
+enum { N = sizeof table / sizeof table[0] };
+
+/* errno-named codes equal the negated errno (the name after NX_ is the
+ * errno's); the others are listed here. */
+static const int own[] = {NX_ESLABFULL, NX_EALIGN, NX_EWRONGTHREAD, NX_ENOTPOLLABLE};
 
 int main(void) {
   nx_test_start();
   for (int i = 0; i < N; i++) {
-    const char *name = nx_err_name(codes[i].code);
-    const char *text = nx_strerror(codes[i].code);
+    const char *name = nx_err_name(table[i].code);
+    const char *text = nx_strerror(table[i].code);
     NX_CHECK(name != NULL && text != NULL);
-    if (strcmp(name, codes[i].name) != 0)
-      nx_test_fail(__FILE__, __LINE__, "nx_err_name(%d) = %s, expected %s", codes[i].code, name,
-                   codes[i].name);
+    if (strcmp(name, table[i].name) != 0)
+      nx_test_fail(__FILE__, __LINE__, "nx_err_name(%d) = %s, expected %s", table[i].code, name,
+                   table[i].name);
     NX_CHECK(text[0] != '\0');
     NX_CHECK(strcmp(text, "unknown error") != 0);
-    NX_CHECK(codes[i].code <= 0);
+    NX_CHECK(table[i].code < 0);
     for (int k = 0; k < i; k++) {
-      NX_CHECK(codes[k].code != codes[i].code); /* every code distinct */
-      NX_CHECK(strcmp(nx_strerror(codes[k].code), text) != 0);
+      if (table[k].code == table[i].code)
+        nx_test_fail(__FILE__, __LINE__, "%s and %s are both %d", table[k].name, table[i].name,
+                     table[i].code);
+      NX_CHECK(strcmp(nx_strerror(table[k].code), text) != 0);
     }
+    int is_own = 0;
+    for (size_t k = 0; k < sizeof own / sizeof own[0]; k++) is_own |= own[k] == table[i].code;
+    NX_CHECK(is_own ? table[i].code < -4095 : table[i].code >= -4095);
   }
-  /* nxrt_services.h's codes have names too. */
-  NX_CHECK(strcmp(nx_err_name(-EAGAIN), "NX_EAGAIN") == 0);
-  NX_CHECK(strcmp(nx_err_name(-EPIPE), "NX_EPIPE") == 0);
-  NX_CHECK(strcmp(nx_err_name(-ETIMEDOUT), "NX_ETIMEDOUT") == 0);
-  const int unknown[] = {1, 2, -1000, -9999, 12345, -ENOENT};
+  /* Spot checks that errno names are the errno values. */
+  NX_CHECK_EQ(NX_EPIPE, -EPIPE);
+  NX_CHECK_EQ(NX_ENOSPC, -ENOSPC);
+  NX_CHECK_EQ(NX_EPERM, -EPERM);
+  NX_CHECK(strcmp(nx_err_name(-ENOSPC), "NX_ENOSPC") == 0); /* not "slab full" */
+  NX_CHECK(strcmp(nx_err_name(-EEXIST), "NX_EEXIST") == 0);
+  NX_CHECK(NX_EWRONGTHREAD != NX_ENOTPOLLABLE && NX_EWRONGTHREAD != NX_EPERM);
+  /* The socket errors a networking layer on top returns as -errno. */
+  const int sock[] = {ECONNREFUSED, ECONNRESET, ECONNABORTED, EADDRINUSE, EADDRNOTAVAIL, EPIPE,
+                      ETIMEDOUT, ENOTCONN, ENETUNREACH, EHOSTUNREACH, EMSGSIZE, EACCES,
+                      EAFNOSUPPORT, EINPROGRESS, EISCONN, ENOBUFS, EAGAIN, EINTR};
+  for (size_t i = 0; i < sizeof sock / sizeof sock[0]; i++) {
+    if (strcmp(nx_err_name(-sock[i]), "NX_UNKNOWN") == 0)
+      nx_test_fail(__FILE__, __LINE__, "-errno %d has no name", sock[i]);
+  }
+  /* Status codes and poll results. */
+  NX_CHECK(strcmp(nx_err_name(NX_OK), "NX_OK") == 0);
+  NX_CHECK(strcmp(nx_strerror(NX_OK), "success") == 0);
+  NX_CHECK(strcmp(nx_poll_name(NX_PENDING), "NX_PENDING") == 0);
+  NX_CHECK(strcmp(nx_poll_name(NX_READY), "NX_READY") == 0);
+  NX_CHECK(strcmp(nx_poll_name(NX_ETIMEDOUT), "NX_ETIMEDOUT") == 0);
+  NX_CHECK(strcmp(nx_poll_name(7), "NX_UNKNOWN") == 0);
+  const int unknown[] = {1, 2, -1000, -9999, 12345, -ENOTBLK};
   for (size_t i = 0; i < sizeof unknown / sizeof unknown[0]; i++) {
     NX_CHECK(strcmp(nx_strerror(unknown[i]), "unknown error") == 0);
     NX_CHECK(strcmp(nx_err_name(unknown[i]), "NX_UNKNOWN") == 0);

@@ -1,5 +1,5 @@
 /* An executor belongs to the thread that created it: spawn, reserve, run,
- * block_on and cancel from another thread are NX_EPERM and change nothing.
+ * block_on and cancel from another thread are NX_EWRONGTHREAD and change nothing.
  * (Waker operations from other threads are allowed: tests/threads/.) */
 #include "nx_test.h"
 
@@ -44,13 +44,13 @@ int main(void) {
   pthread_t t;
   NX_CHECK_EQ(pthread_create(&t, NULL, other_thread, NULL), 0);
   NX_CHECK_EQ(pthread_join(t, NULL), 0);
-  NX_CHECK_RC(rc_spawn, NX_EPERM);
-  NX_CHECK_RC(rc_spawn_slab, NX_EPERM);
-  NX_CHECK_RC(rc_reserve, NX_EPERM);
-  NX_CHECK_RC(rc_run_once, NX_EPERM);
-  NX_CHECK_RC(rc_run, NX_EPERM);
-  NX_CHECK_RC(rc_block_on, NX_EPERM);
-  NX_CHECK_RC(rc_cancel, NX_EPERM);
+  NX_CHECK_RC(rc_spawn, NX_EWRONGTHREAD);
+  NX_CHECK_RC(rc_spawn_slab, NX_EWRONGTHREAD);
+  NX_CHECK_RC(rc_reserve, NX_EWRONGTHREAD);
+  NX_CHECK_RC(rc_run_once, NX_EWRONGTHREAD);
+  NX_CHECK_RC(rc_run, NX_EWRONGTHREAD);
+  NX_CHECK_RC(rc_block_on, NX_EWRONGTHREAD);
+  NX_CHECK_RC(rc_cancel, NX_EWRONGTHREAD);
   NX_CHECK_EQ_U(id_out, 55);
   NX_CHECK_EQ_U(st.allocs, allocs);
   NX_CHECK_EQ_U(nx_slab_in_use(nx_executor_slab(ex)), 0);

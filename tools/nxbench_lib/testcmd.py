@@ -6,6 +6,9 @@ Steps, in order (select with --only):
   tsan      preset `tsan` (ThreadSanitizer): tests labelled `threads`
   memcheck  the `default` build's tests labelled `memcheck`, each run under
             valgrind memcheck (leaks of kind definite/indirect are errors)
+  fuzz      preset `fuzz` (clang, libFuzzer, ASan+UBSan): tests/fuzz/fuzz_api
+            for --fuzz-seconds (60) from the committed seed corpus; a crash is
+            one failure, its input saved under build/nxbench-test/fuzz/
   smoke     runcmd.smoke_check(args) -> (passed, failed), when runcmd.py has it
   gate      gate.run_gate(args) -> (passed, failed), when gate.py has it
 
@@ -83,7 +86,13 @@ EXTRA_STEPS = (
               "callgrind instruction-count regression gate"),
 )
 
-STEPS = (*VARIANTS, "memcheck", *(s.name for s in EXTRA_STEPS))
+STEPS = (*VARIANTS, "memcheck", "fuzz", *(s.name for s in EXTRA_STEPS))
+
+FUZZ_PRESET = "fuzz"
+FUZZ_SEEDS = REPO_ROOT / "tests" / "fuzz" / "corpus"
+FUZZ_REPRODUCERS = REPO_ROOT / "tests" / "fuzz" / "reproducers"
+# libFuzzer's status lines: "#123 NEW cov: 742 ft: 5256 corp: ... exec/s: 10425 ..."
+FUZZ_STATUS = re.compile(r"^#(\d+)\s+\w+\s+cov: (\d+) ft: (\d+) corp: (\d+)")
 
 
 @dataclass
@@ -355,6 +364,58 @@ def run_memcheck(args, tally: Tally) -> None:
         say(f"[memcheck] done in {time.monotonic() - t0:.0f}s (logs: {rel(outdir)}/)")
 
 
+def run_fuzz(args, tally: Tally) -> None:
+    """Builds the libFuzzer target and runs it for args.fuzz_seconds from the
+    committed seeds (read-only) into a working corpus kept in the build dir,
+    so coverage accumulates over runs. One item: pass, or fail with the
+    crashing input saved and the command that replays it."""
+    log_path = args.log_dir / "fuzz.log"
+    outdir = args.log_dir / "fuzz"
+    outdir.mkdir(parents=True, exist_ok=True)
+    with open(log_path, "w") as log:
+        v = Variant("fuzz", FUZZ_PRESET, "libFuzzer target, ASan+UBSan")
+        if configure_and_build(v, args, tally, log, log_path) is None:
+            return
+        binary = BUILD_ROOT / FUZZ_PRESET / "tests" / "fuzz" / "bin" / "fuzz_api"
+        if not binary.exists():
+            tally.fail("fuzz", f"{rel(binary)} was not built", log_path)
+            return
+        work = BUILD_ROOT / FUZZ_PRESET / "corpus"
+        work.mkdir(parents=True, exist_ok=True)
+        for old in outdir.glob("crash-*"):
+            old.unlink()
+        cmd = [str(binary), f"-max_total_time={args.fuzz_seconds}", "-print_final_stats=1",
+               f"-artifact_prefix={outdir}/", "-rss_limit_mb=2048", str(work),
+               str(FUZZ_SEEDS), str(FUZZ_REPRODUCERS)]
+        say(f"[fuzz] {rel(binary)} for {args.fuzz_seconds}s "
+            f"(seeds: {rel(FUZZ_SEEDS)}, working corpus: {rel(work)})")
+        last = None
+        t0 = time.monotonic()
+
+        def progress(line: str) -> bool:
+            nonlocal last
+            m = FUZZ_STATUS.match(line)
+            if m:
+                last = m
+            return "ERROR" in line or "fuzz_api:" in line or "runtime error" in line
+
+        rc = stream(cmd, log, echo=args.verbose, show=progress)
+        stats = (f"{int(last.group(1)):,} executions, cov {last.group(2)} edges, "
+                 f"ft {last.group(3)} features, corpus {last.group(4)}" if last else
+                 "no status line")
+        crashes = sorted(outdir.glob("crash-*")) + sorted(outdir.glob("leak-*")) + \
+            sorted(outdir.glob("timeout-*"))
+        if rc != 0 or crashes:
+            what = rel(crashes[0]) if crashes else f"exit status {rc}"
+            say(tail(log_path, 30))
+            say(f"[fuzz] FAILED: {what}. Replay: {rel(binary)} {what}; keep it as a "
+                f"regression test: cp {what} {rel(FUZZ_REPRODUCERS)}/<what-it-does>")
+            tally.fail("fuzz", f"fuzz_api found a failing input: {what}", log_path)
+            return
+        tally.passed += 1
+        say(f"[fuzz] clean in {time.monotonic() - t0:.0f}s: {stats} (log: {rel(log_path)})")
+
+
 def run_extra(step: ExtraStep, args, tally: Tally) -> None:
     path = TOOLS_DIR / "nxbench_lib" / f"{step.module}.py"
     where = f"tools/nxbench_lib/{step.module}.py"
@@ -404,6 +465,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "  tsan      preset `tsan` (ThreadSanitizer): tests labelled `threads`",
         "  memcheck  default build, tests labelled `memcheck`, each under valgrind "
         "(leaks are errors)",
+        "  fuzz      preset `fuzz`: libFuzzer target tests/fuzz/fuzz_api for "
+        "--fuzz-seconds (ASan+UBSan)",
         *(f"  {s.name:<9} {s.what} ({s.module}.{s.function}, issue {s.issue})"
           for s in EXTRA_STEPS)])
     parser.add_argument("--only", metavar="STEPS",
@@ -414,6 +477,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="stream all configure/build/ctest output, not just progress")
     parser.add_argument("--memcheck-timeout", type=float, default=900, metavar="SECONDS",
                         help="per-test limit under valgrind (default: %(default)s)")
+    parser.add_argument("--fuzz-seconds", type=int, default=60, metavar="SECONDS",
+                        help="how long the fuzz step runs the fuzzer (default: %(default)s; "
+                             "tests/fuzz/README.md says how to run it for hours)")
 
 
 def selected_steps(only: str | None) -> list[str]:
@@ -433,7 +499,10 @@ def main(args: argparse.Namespace) -> int:
         raise CliError("-j must be at least 1", exit_code=2)
     if args.memcheck_timeout <= 0:
         raise CliError("--memcheck-timeout must be positive", exit_code=2)
-    require_programs("cmake", "ctest", *(["valgrind"] if "memcheck" in steps else []))
+    if args.fuzz_seconds <= 0:
+        raise CliError("--fuzz-seconds must be positive", exit_code=2)
+    require_programs("cmake", "ctest", *(["valgrind"] if "memcheck" in steps else []),
+                     *(["clang"] if "fuzz" in steps else []))
 
     # What extra steps may read: repo paths and the common options.
     args.root = REPO_ROOT
@@ -450,6 +519,8 @@ def main(args: argparse.Namespace) -> int:
             run_variant(VARIANTS[step], args, tally)
         elif step == "memcheck":
             run_memcheck(args, tally)
+        elif step == "fuzz":
+            run_fuzz(args, tally)
         else:
             run_extra(next(s for s in EXTRA_STEPS if s.name == step), args, tally)
 
