@@ -53,14 +53,14 @@ def main() -> int:
         doc["plan"]["jobs"][1]["sha256"] = "0" * 64
         (other / "results.json").write_text(json.dumps(doc))
         try:
-            runcmd.main(run_args(None, None, resume=str(other), quick=False, build_dir=None))
+            runcmd.main(run_args(None, None, resume=str(other), quick=False))
             c.check(False, "a changed binary was not refused")
         except CliError as e:
             c.check("changed since the run started" in str(e), str(e))
         shutil.rmtree(other)
 
         with contextlib.redirect_stdout(io.StringIO()):
-            rc = runcmd.main(run_args(None, None, resume=tmp, quick=False, build_dir=None))
+            rc = runcmd.main(run_args(None, None, resume=tmp, quick=False))
         c.check(rc == 0, f"resume exited {rc}")
         full = load(tmp)
         c.check(full["complete"] is True, "complete after the resume")
