@@ -24,6 +24,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cinttypes>
 #include <climits>
 #include <cstdio>
@@ -48,6 +49,17 @@ namespace {
 
 bool g_use_slab = false;  // this binary's backend is the slab
 const nx_allocator* g_alloc = nullptr;
+
+#ifdef NXBENCH_PLANT_SLOWDOWN
+// Test-only build (cmake -DNXBENCH_PLANT_SLOWDOWN=<backend>; only that
+// backend's binary is compiled with it): its spawn path does extra work, a
+// known regression `nxbench compare` and `nxbench ab` must flag in exactly
+// that backend's spawning rows.
+void planted_delay() {
+  for (volatile int i = 0; i < NXBENCH_PLANT_SLOWDOWN_LOOPS; i = i + 1) {
+  }
+}
+#endif
 
 // ---------------------------------------------------------------------------
 // Futures
@@ -174,6 +186,9 @@ class Exec {
   nx_executor* ex() const { return ex_; }
   size_t slot_bytes() const { return slot_bytes_; }
   int spawn(const nx_future_desc* d, const void* init) {
+#ifdef NXBENCH_PLANT_SLOWDOWN
+    planted_delay();
+#endif
     return g_use_slab ? nx_spawn_slab(ex_, d, init, nullptr, nullptr)
                       : nx_spawn(ex_, d, init, nullptr, nullptr);
   }
@@ -279,6 +294,23 @@ void drop_all(std::vector<nx_waker>& wakers) {
   for (nx_waker& w : wakers) nx_waker_drop(&w);
 }
 
+// Where the backend put the tasks a case walks (a waker is its task's
+// address): the median distance between tasks spawned one after the other,
+// and the span from the lowest to the highest. Allocator-independent cases
+// still differ between backends by this layout, so the report shows it.
+void report_task_spacing(benchmark::State& st, const std::vector<nx_waker>& wakers) {
+  if (wakers.size() < 2) return;
+  std::vector<uintptr_t> addr;
+  for (const nx_waker& w : wakers) addr.push_back(reinterpret_cast<uintptr_t>(w.task));
+  std::vector<uintptr_t> gaps;
+  for (size_t i = 1; i < addr.size(); i++)
+    gaps.push_back(addr[i] > addr[i - 1] ? addr[i] - addr[i - 1] : addr[i - 1] - addr[i]);
+  std::nth_element(gaps.begin(), gaps.begin() + gaps.size() / 2, gaps.end());
+  std::sort(addr.begin(), addr.end());
+  st.counters["task_stride_bytes"] = static_cast<double>(gaps[gaps.size() / 2]);
+  st.counters["task_span_bytes"] = static_cast<double>(addr.back() - addr.front());
+}
+
 void poll_queued(benchmark::State& st, Env& env, Mode m) {
   // Batched: kBatch queued tasks, one nx_run_once polls them all (a cycle's
   // cost shared by its polls). Single: one queued task, one nx_run_once.
@@ -304,6 +336,7 @@ void poll_queued(benchmark::State& st, Env& env, Mode m) {
           int rc = nx_run_once(e.ex());
           if (rc != static_cast<int>(k) && first_error == 0) first_error = rc < 0 ? rc : kWrongPolls;
         });
+  report_task_spacing(st, wakers);
   drop_all(wakers);
   if (first_error != 0) return skip_rc(st, "poll_queued", first_error);
   timer.finish(st, static_cast<double>(k));
@@ -723,6 +756,9 @@ int register_cases(Env& env) {
     return 1;
   }
   benchmark::AddCustomContext("lib_nxrt", nx_version());
+#ifdef NXBENCH_PLANT_SLOWDOWN
+  benchmark::AddCustomContext("planted_slowdown", "spawn path");
+#endif
   if (g_alloc->name != nullptr) benchmark::AddCustomContext("allocator_table_name", g_alloc->name);
   Env* e = &env;
   const Mode modes[] = {Mode::kBatched, Mode::kSingle};

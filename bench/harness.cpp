@@ -9,9 +9,13 @@
 
 namespace nxb {
 
+// Samples per process. `nxbench run` starts every binary afresh in each of
+// several rounds, and the rounds carry the run-to-run spread, so one
+// process needs only enough samples for a stable p99 (100 above it in
+// single mode); --nxbench_quick is the smoke run's tenth of that.
 size_t Env::samples_for(Mode m) const {
-  if (m == Mode::kBatched) return quick ? 2000 : 20000;
-  return quick ? 10000 : 100000;
+  if (m == Mode::kBatched) return quick ? 1000 : 10000;
+  return quick ? 5000 : 50000;
 }
 
 std::string case_name(const char* c, Mode m,

@@ -45,15 +45,16 @@ struct Env {
   unsigned home_pu = 0;          // PU (OS index) single-thread cases run on
   std::vector<PuPair> pairs;     // one per pair class this machine has
 
-  // Samples per case run. Single: one operation per sample; batched: kBatch.
+  // Samples per case run (per process: see harness.cpp). Single: one
+  // operation per sample; batched: kBatch.
   size_t samples_for(Mode m) const;
   // Samples of a cross-thread round trip. Spinning partners (~100-2000
   // cycles each): single mode one round trip per sample, batched kBatch.
   // Blocking partners (~50-150 us each here): single mode only.
   size_t roundtrip_samples(Mode m, bool blocking) const {
-    if (blocking) return quick ? 300 : 4000;
-    if (m == Mode::kBatched) return quick ? 50 : 500;
-    return quick ? 2000 : 20000;
+    if (blocking) return quick ? 200 : 2000;
+    if (m == Mode::kBatched) return quick ? 25 : 250;
+    return quick ? 1000 : 10000;
   }
   // Largest live-task count of spawn_with_live.
   size_t max_live_tasks() const { return quick ? 10000 : 1000000; }

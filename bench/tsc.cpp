@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <numeric>
 
 namespace nxb {
 
@@ -70,15 +69,62 @@ TimerCost tsc_timer_cost(int pairs) {
                    static_cast<double>(lo)};
 }
 
+uint64_t tsc_step_from_diffs(const int64_t* diffs, size_t n) {
+  // Beyond this a step would quantise even batched samples to whole
+  // cycles; no hypervisor seen comes near it.
+  constexpr int64_t kMaxStep = 512;
+  size_t used = 0;
+  int64_t largest = 0;
+  for (size_t i = 0; i < n; i++) {
+    int64_t d = diffs[i] < 0 ? -diffs[i] : diffs[i];
+    if (d > 1) {
+      used++;
+      largest = std::max(largest, d);
+    }
+  }
+  if (used == 0) return 1;
+  // Allowed misfits: interrupted reads land anywhere.
+  size_t misfits_allowed = used / 100;
+  for (int64_t s = std::min(kMaxStep, largest + 1); s >= 4; s--) {
+    size_t misfits = 0;
+    int64_t k1 = 0, k2 = 0;  // the first two different multiples seen
+    bool three = false;
+    for (size_t i = 0; i < n && misfits <= misfits_allowed; i++) {
+      int64_t d = diffs[i] < 0 ? -diffs[i] : diffs[i];
+      if (d <= 1) continue;
+      int64_t k = (d + 1) / s;  // the multiple d is within +-1 of, if any
+      int64_t r = d - k * s;
+      if (k == 0 || r < -1 || r > 1) {
+        misfits++;
+      } else if (k1 == 0) {
+        k1 = k;
+      } else if (k != k1 && k2 == 0) {
+        k2 = k;
+      } else if (k != k1 && k != k2) {
+        three = true;
+      }
+    }
+    if (misfits <= misfits_allowed && three) return static_cast<uint64_t>(s);
+  }
+  return 1;
+}
+
 uint64_t tsc_step_cycles(int reads) {
-  uint64_t step = 0;
+  static constexpr int kMaxReads = 20000;
+  static int64_t diffs[kMaxReads];
+  if (reads > kMaxReads) reads = kMaxReads;
+  if (reads < 2) reads = 2;
   uint64_t prev = tsc_begin();
-  for (int i = 0; i < reads && step != 1; i++) {
+  for (int i = 0; i < reads; i++) {
+    // A delay that varies from read to read, so the differences spread over
+    // many multiples of the step (constant ones would fit any divisor).
+    for (volatile int spin = 0; spin < (i * 7) % 61; spin = spin + 1) {
+    }
     uint64_t t = tsc_begin();
-    step = std::gcd(step, t - prev);
+    diffs[i] = static_cast<int64_t>(t - prev);
     prev = t;
   }
-  return step;
+  return tsc_step_from_diffs(diffs, static_cast<size_t>(reads));
 }
 
 bool tsc_is_invariant() {

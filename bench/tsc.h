@@ -8,6 +8,7 @@
 #ifndef NXBENCH_TSC_H
 #define NXBENCH_TSC_H
 
+#include <cstddef>
 #include <cstdint>
 
 namespace nxb {
@@ -46,12 +47,25 @@ struct TimerCost {
 };
 TimerCost tsc_timer_cost(int pairs = 20000);
 
-// The step the TSC advances in, in cycles: the greatest common divisor of
-// the differences between successive reads. 1 on bare metal; larger under
+// The step the TSC advances in, in cycles: 1 on bare metal; larger under
 // hypervisors whose guest TSC moves in steps (21 on the KVM guests this
-// project is developed on). Single-operation
-// samples are quantised to this step; batched ones divide it by the batch.
-uint64_t tsc_step_cycles(int reads = 20000);
+// project is developed on). Single-operation samples are quantised to this
+// step; batched ones divide it by the batch. Measured by reading the TSC
+// `reads` times with a varying delay between reads and passing the
+// differences to tsc_step_from_diffs().
+uint64_t tsc_step_cycles(int reads = 4000);
+
+// The step that explains successive TSC differences: the largest s >= 4 such
+// that at least 99% of the differences lie within +-1 of a multiple of s and
+// they cover at least three different multiples; 1 if no s does. Why not the
+// GCD of the differences: on the KVM guests the differences carry +-1 jitter
+// (20, 21, 22, 41, 43, ...), and one odd difference drives a GCD to 1. Why
+// s >= 4: every integer is within +-1 of a multiple of 2 or 3, so smaller
+// steps cannot be told from jitter. Why three multiples: a loop of constant
+// cost gives one repeated difference, which any of its divisors "explains".
+// Differences of -1..1 (two reads within one step) are ignored; pure
+// function, so tests feed it synthetic sequences.
+uint64_t tsc_step_from_diffs(const int64_t* diffs, size_t n);
 
 // True if the CPU says its TSC is invariant (CPUID 0x80000007 EDX bit 8), so
 // TSC ticks are wall-clock time on every core.

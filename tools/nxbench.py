@@ -26,28 +26,32 @@ from nxbench_lib import REPO_ROOT, TOOLS_DIR, CliError  # noqa: E402
 class Command:
     name: str
     modules: tuple[str, ...]  # candidate modules, first = the command's own module
-    issue: int | None         # the issue that delivers it (for the "not yet" message)
     summary: str
 
 
 COMMANDS = (
-    Command("test", ("testcmd",), 2,
+    Command("test", ("testcmd",),
             "configure, build and run the test suite in every variant (default, "
             "ASan+UBSan, TSan, Valgrind memcheck) plus the benchmark smoke check and the "
-            "callgrind gate when present; prints one summary line, exits non-zero on any failure"),
-    Command("run", ("runcmd",), 4,
-            "run the benchmark matrix (every allocator backend x every case), write "
-            "results.json and print p50/p99 cycles per case and backend"),
-    Command("report", ("report",), 5,
+            "callgrind gate; prints one summary line, exits non-zero on any failure"),
+    Command("run", ("runcmd",),
+            "run the benchmark matrix (every allocator backend x every case) in interleaved "
+            "rounds, write results.json, print each backend's ratio to glibc with its "
+            "interval and verdict"),
+    Command("report", ("report",),
             "turn a results.json into report.md and a self-contained report.html with plots"),
-    Command("compare", ("compare",), 5,
-            "compare two results files case by case; exits non-zero if anything regressed"),
-    Command("baseline", ("baseline", "gate"), 5,
+    Command("compare", ("compare",),
+            "compare two results files row by row; exits non-zero if anything regressed or "
+            "went missing"),
+    Command("ab", ("ab",),
+            "build a base revision, run it and the current tree interleaved round by round, "
+            "and compare them (the pull-request check)"),
+    Command("baseline", ("baseline", "gate"),
             "rewrite the committed callgrind instruction-count baseline and show the diff"),
-    Command("profile", ("profile",), 5,
+    Command("profile", ("profile",),
             "run one case under callgrind per backend: instructions, cache misses, "
             "branch mispredictions per operation, and the top functions"),
-    Command("deps", ("deps",), None,
+    Command("deps", ("deps",),
             "list the Debian packages nxbench needs and which are missing"),
 )
 BY_NAME = {c.name: c for c in COMMANDS}
@@ -67,7 +71,8 @@ def module_path(module: str) -> pathlib.Path:
 
 
 def resolve(cmd: Command):
-    """(module, add_arguments or None, main) for `cmd`, or None if not delivered yet.
+    """(module, add_arguments or None, main) for `cmd`, or None if its module is
+    missing from this checkout.
 
     The command's own module (first candidate) provides `main` and optionally
     `add_arguments`. A shared module (a later candidate, e.g. gate.py for
@@ -126,9 +131,8 @@ def main(argv: list[str]) -> int:
     try:
         found = resolve(cmd)
         if found is None:
-            print(f"nxbench {name}: arrives with issue {cmd.issue}"
-                  f" ({cmd.summary})", file=sys.stderr)
-            return 2
+            raise CliError(f"tools/nxbench_lib/{cmd.modules[0]}.py is missing from this "
+                           "checkout", 2)
         _mod, add_arguments, entry = found
         if add_arguments is None:
             # The module parses its own arguments.

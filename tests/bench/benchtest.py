@@ -7,7 +7,7 @@ import sys
 REPO = pathlib.Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tools"))
 
-from nxbench_lib import CliError, runcmd  # noqa: E402,F401
+from nxbench_lib import CliError, results, runcmd  # noqa: E402,F401
 
 
 def build_dir_arg() -> pathlib.Path:
@@ -17,11 +17,11 @@ def build_dir_arg() -> pathlib.Path:
 
 
 def run_args(build_dir, out, **kw) -> argparse.Namespace:
-    """The namespace `nxbench run` parses, for runcmd.main()."""
-    a = dict(backend=None, case=None, repetitions=None, quick=True, out=str(out),
-             no_report=True, build_dir=str(build_dir), list=False)
+    """The namespace `nxbench run` parses, for runcmd.main(): quick, no report."""
+    a = dict(quick=True, out=None if out is None else str(out), no_report=True,
+             build_dir=None if build_dir is None else str(build_dir))
     a.update(kw)
-    return argparse.Namespace(**a)
+    return runcmd.run_args(**a)
 
 
 def load(out) -> dict:

@@ -1,5 +1,8 @@
 """`nxbench report` writes report.md and a self-contained report.html from a
-results file (here a SYNTHETIC fixture), and rejects bad input clearly."""
+results file (here a SYNTHETIC fixture, schema 2 and schema 1): it opens
+with the ranked summary and the noise gauge, shows every ratio with its
+interval and every chart with each round's range, and rejects bad input
+clearly."""
 import base64
 import json
 import os
@@ -7,7 +10,7 @@ import re
 import unittest
 
 import tools_testlib as tl
-from nxbench_lib import report
+from nxbench_lib import CliError, report
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -34,8 +37,32 @@ class ReportTest(unittest.TestCase):
         self.assertIn("report.md", self.out)
         self.assertIn("report.html", self.out)
 
+    def test_opens_with_the_ranked_summary(self):
+        first = [line for line in self.md.splitlines() if line.startswith("## ")][:3]
+        self.assertEqual(first, ["## Summary: backends ranked per row", "## How to read this",
+                                 "## Noise gauge"])
+        row = next(line for line in self.md.splitlines()
+                   if line.startswith("| spawn_poll_free batched future_bytes=0 |"))
+        # Fastest first: slab (18 vs 60), mimalloc, tcmalloc, jemalloc, then malloc itself.
+        self.assertRegex(row, r"\| slab 0\.\d\dx faster \| mimalloc 0\.\d\dx faster \| "
+                              r"tcmalloc 0\.\d\dx faster \| jemalloc 0\.\d\dx faster \| "
+                              r"malloc = \| asio post_run \d\.\d\dx slower")
+        self.assertIn("Quantised, not ranked", self.md)
+        self.assertIn("poll_queued single", self.md)
+
+    def test_noise_gauge_and_intervals(self):
+        self.assertIn("Band for '≈ same': +-5.0%", self.md)
+        self.assertIn("| floor | p50 (cycles, start) | spread over rounds |", self.md)
+        self.assertIn("### Control cases", self.md)
+        self.assertIn("| backend | mode | bytes between consecutive tasks |", self.md)
+        self.assertIn("| malloc | batched | 112 | 11.1k |", self.md)
+        self.assertRegex(self.md, r"0\.\d\dx \[0\.\d\d-0\.\d\d\] faster")
+        self.assertIn('class="text faster"', self.html)
+        for name in ("floors_by_round", "ratios_batched", "ratios_single"):
+            self.assertIn("img/%s.png" % name, self.md)
+
     def test_sections_present(self):
-        for heading in ("How to read this", "Machine and command", "Summary: p50 / p99",
+        for heading in ("How to read this", "Machine and command", "p50 / p99 per backend",
                         "p50 and p99 per backend, with peers and floors",
                         "Latency percentile curves per case",
                         "Cost and memory versus live task count",
@@ -54,7 +81,7 @@ class ReportTest(unittest.TestCase):
         header = next(line for line in self.md.splitlines() if line.startswith("| case | params"))
         for b in ("malloc", "slab", "jemalloc", "mimalloc", "tcmalloc", "asio", "libuv"):
             self.assertIn(" %s " % b, header)
-        self.assertRegex(self.md, r"\| spawn_poll_free \| future_bytes=0 \| 1\.00x \| 0\.\d\dx")
+        self.assertRegex(self.md, r"\| spawn_poll_free \| future_bytes=0 \| 60\.\d / \d+ \|")
 
     def test_peer_params_fold_into_peer_name(self):
         # asio's spawn rows carry api=post_run; they must sit beside the
@@ -65,6 +92,14 @@ class ReportTest(unittest.TestCase):
         row = next(line for line in self.md.splitlines()
                    if line.startswith("| spawn_poll_free | future_bytes=0 |"))
         self.assertEqual(row.count(" / "), 6, row)  # 5 backends + asio post_run
+
+    def test_schema_1_still_reads(self):
+        d = tl.tempdir(self)
+        path = tl.make_results(os.path.join(d, "results.json"), "--schema", "1", "--rounds", "3")
+        rc, _, err = tl.run_main(report, [path])
+        self.assertEqual(rc, 0, err)
+        with open(os.path.join(d, "report.md"), encoding="utf-8") as f:
+            self.assertIn("schema 1: its rounds are repetitions", f.read())
 
     def test_csw_column(self):
         self.assertIn("voluntary csw / op", self.md)
@@ -92,27 +127,28 @@ class ReportErrorsTest(unittest.TestCase):
         path = os.path.join(d, "results.json")
         with open(path, "w", encoding="utf-8") as f:
             f.write(content)
-        rc, out, err = tl.run_main(report, [path])
-        self.assertEqual(rc, 2)
-        self.assertIn(expected, err)
+        with self.assertRaises(CliError) as cm:
+            tl.run_main(report, [path])
+        self.assertEqual(cm.exception.exit_code, 2)
+        self.assertIn(expected, str(cm.exception))
         self.assertFalse(os.path.exists(os.path.join(d, "report.md")))
 
     def test_missing_file(self):
-        rc, _, err = tl.run_main(report, ["/nonexistent/results.json"])
-        self.assertEqual(rc, 2)
-        self.assertIn("no such file", err)
+        with self.assertRaises(CliError) as cm:
+            tl.run_main(report, ["/nonexistent/results.json"])
+        self.assertIn("no such file", str(cm.exception))
 
     def test_not_json(self):
         self.check_error("{not json", "not valid JSON")
 
     def test_wrong_schema(self):
-        self.check_error(json.dumps({"schema": 2, "fingerprint": {}, "results": []}),
-                         "schema 2")
+        self.check_error(json.dumps({"schema": 3, "fingerprint": {}, "results": []}),
+                         "schema 3")
 
     def test_missing_percentile(self):
         d = tl.tempdir(self)
         data = tl.load_json(tl.make_results(os.path.join(d, "r.json")))
-        del data["results"][3]["p99_cycles"]
+        del data["results"][3]["rounds"][2]["p99_cycles"]
         self.check_error(json.dumps(data), "results[3]")
 
     def test_existing_report_kept_on_error(self):
@@ -122,9 +158,9 @@ class ReportErrorsTest(unittest.TestCase):
         bad = os.path.join(d, "bad.json")
         with open(bad, "w") as f:
             f.write("[]")
-        rc, _, err = tl.run_main(report, [bad, "--out", d])
-        self.assertEqual(rc, 2)
-        self.assertIn("top level must be a JSON object", err)
+        with self.assertRaises(CliError) as cm:
+            tl.run_main(report, [bad, "--out", d])
+        self.assertIn("top level must be a JSON object", str(cm.exception))
         with open(os.path.join(d, "report.md")) as f:
             self.assertEqual(f.read(), "an earlier report")
 

@@ -1,7 +1,8 @@
 """Shared bits of the nxbench CLI (tools/nxbench.py).
 
 Subcommand modules live next to this file, one per subcommand (testcmd.py,
-runcmd.py, report.py, compare.py, gate.py, profile.py, deps.py). How
+runcmd.py, report.py, compare.py, ab.py, gate.py, profile.py, deps.py), with
+the helpers they share (tools/README.md lists every module's job). How
 tools/nxbench.py finds and calls them is documented in tools/README.md:
 a module defines ``add_arguments(parser)`` and ``main(args) -> int``.
 """

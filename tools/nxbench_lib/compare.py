@@ -1,233 +1,185 @@
-"""`nxbench compare BASE NEW`: did anything get slower between two results files?
+"""`nxbench compare BASE NEW`: did anything change between two results files?
 
-Per (case, params, mode, backend): the change of the median (over
-repetitions) p50 and p99, a one-sided Mann-Whitney U test (scipy) over the
-per-repetition values when each side has at least MIN_REPS repetitions, and a
-verdict: improved, unchanged or regressed.
+The decisions are comparison.py's (its docstring says how a row is judged);
+this module is the command line and the text output.
 
-A metric is regressed when it moved beyond its threshold in the slower
-direction AND, where the test can run, the test says the shift is significant
-(p <= alpha). With fewer repetitions the verdict rests on the thresholds alone
-and the row says "too few repetitions".
-
-Exit status: 0 nothing regressed, 1 something regressed, 2 unusable input.
+Exit status: 0 nothing regressed and nothing missing, 1 a row regressed or a
+backend/row of BASE is missing from NEW or either run reported errors (unless
+--allow-missing), 2 unusable input.
 """
+from __future__ import annotations
+
 import json
-import statistics
 import sys
 
-from scipy.stats import mannwhitneyu
+from nxbench_lib import CliError, numfmt
+from nxbench_lib import comparison as K
+from nxbench_lib import results as R
 
-from nxbench_lib import report_results as rr
-
-MIN_REPS = 3
-# Fingerprint fields that differ between any two runs by design.
-EXPECTED_TO_DIFFER = ("git_commit", "git_dirty", "commit", "date", "time", "timestamp",
-                      "started", "finished", "command", "duration_s", "build_dir")
+DEFAULT_ALPHA = 0.01
 
 
 def add_arguments(parser):
-    parser.description = ("Compare two results files (BASE = before, NEW = after) case by "
-                          "case and backend by backend. Exit 1 if anything regressed beyond "
-                          "the thresholds, 2 if a file cannot be used.")
+    parser.description = (
+        "Compare two results files (BASE = before, NEW = after) row by row. A row is "
+        "'regressed' or 'improved' only when its change is beyond the threshold AND "
+        "significant after Benjamini-Hochberg across rows; beyond the threshold but not "
+        "significant is 'inconclusive'. Two separate runs are compared relative to the "
+        "row's other backends in the same round, after taking out the change the median "
+        "backend shows (a host speed change between or within the runs cancels); the two "
+        "files of one `nxbench ab` are compared round by round. Exit 1 if anything "
+        "regressed, or something of BASE is missing from NEW, or a run reported errors; "
+        "2 if a file cannot be used.")
     parser.add_argument("base", metavar="BASE", help="results.json (or its folder) before")
     parser.add_argument("new", metavar="NEW", help="results.json (or its folder) after")
+    add_decision_arguments(parser)
     parser.add_argument("--json", action="store_true",
                         help="print the comparison as JSON on stdout (warnings stay on stderr)")
-    parser.add_argument("--threshold-p50", type=float, default=5.0, metavar="PCT",
-                        help="a p50 change smaller than this percentage is 'unchanged' "
-                             "(default %(default)s)")
-    parser.add_argument("--threshold-p99", type=float, default=10.0, metavar="PCT",
-                        help="the same for p99 (default %(default)s; tails are noisier)")
-    parser.add_argument("--alpha", type=float, default=0.05, metavar="A",
-                        help="significance level of the Mann-Whitney U test "
-                             "(default %(default)s). With 3 repetitions per side the smallest "
-                             "possible one-sided p is 0.05; use 5+ repetitions for a margin.")
+    parser.add_argument("--all", action="store_true",
+                        help="list every row (default: leave out 'unchanged' rows and "
+                             "quantised ones, which are counted)")
+
+
+def add_decision_arguments(parser):
+    """Options shared with `nxbench ab`."""
+    parser.add_argument("--threshold", type=float, metavar="PCT",
+                        help="a change smaller than this percentage is 'unchanged' (default: "
+                             "%g for the two sides of one ab session, %g for two separate "
+                             "runs; per row at least %g TSC steps)"
+                             % (100 * K.PAIRED_THRESHOLD, 100 * K.RUNS_THRESHOLD,
+                                K.RESOLUTION_STEPS))
+    parser.add_argument("--alpha", type=float, default=DEFAULT_ALPHA, metavar="Q",
+                        help="false discovery rate across rows (Benjamini-Hochberg) at which a "
+                             "change counts as significant (default %(default)s)")
+    parser.add_argument("--metric", choices=("p50", "p90", "p99"), default="p50",
+                        help="which percentile is judged (default: p50)")
     parser.add_argument("--unit", choices=("cycles", "ns"), default="cycles",
-                        help="which latency fields to compare (default: cycles)")
+                        help="latency unit (default: cycles)")
+    parser.add_argument("--allow-missing", action="store_true",
+                        help="do not fail when NEW lacks rows or backends of BASE, or a run "
+                             "reported errors (they are still listed)")
 
 
-def _flat(d, prefix=""):
-    out = {}
-    for k, v in d.items():
-        if isinstance(v, dict):
-            out.update(_flat(v, prefix + k + "."))
-        else:
-            out[prefix + k] = v
-    return out
-
-
-def fingerprint_differences(fp_base, fp_new):
-    """[(field, base_value, new_value)] for fields that differ, ignoring the
-    ones that differ between any two runs (commit, date, command)."""
-    a, b = _flat(fp_base), _flat(fp_new)
-    diffs = []
-    for k in sorted(set(a) | set(b)):
-        if k.split(".")[-1] in EXPECTED_TO_DIFFER:
-            continue
-        if a.get(k) != b.get(k):
-            diffs.append((k, a.get(k, "(absent)"), b.get(k, "(absent)")))
-    return diffs
-
-
-def _metric(base_vals, new_vals, threshold, alpha):
-    """Compares one metric. Returns a dict: base, new (medians), change_pct,
-    p_value (None when not tested), verdict, note."""
-    base, new = float(statistics.median(base_vals)), float(statistics.median(new_vals))
-    out = {"base": base, "new": new, "change_pct": None, "p_value": None,
-           "verdict": "unchanged", "note": ""}
-    if base <= 0:
-        out["note"] = "base is %g: no relative change" % base
-        return out
-    change = (new - base) / base * 100.0
-    out["change_pct"] = change
-    enough = len(base_vals) >= MIN_REPS and len(new_vals) >= MIN_REPS
-    if enough:
-        # One-sided in the direction of the change: "is NEW really slower
-        # (or faster) than BASE?", which is the question the verdict answers.
-        alternative = "greater" if new > base else "less"
-        out["p_value"] = float(mannwhitneyu(new_vals, base_vals, alternative=alternative).pvalue)
-    else:
-        out["note"] = "too few repetitions (%d base, %d new; the test needs %d each)" % (
-            len(base_vals), len(new_vals), MIN_REPS)
-    if abs(change) <= threshold:
-        return out
-    if enough and out["p_value"] > alpha:
-        out["note"] = "beyond threshold but not significant (p=%.3g > %g)" % (
-            out["p_value"], alpha)
-        return out
-    out["verdict"] = "regressed" if change > 0 else "improved"
-    return out
-
-
-def compare(base_data, new_data, threshold_p50=5.0, threshold_p99=10.0, alpha=0.05,
-            unit="cycles"):
-    """The comparison as a dict (what --json prints)."""
-    base_groups = {(g.case, rr.params_key(g.params), g.mode, g.backend): g
-                   for g in rr.groups(base_data)}
-    new_groups = {(g.case, rr.params_key(g.params), g.mode, g.backend): g
-                  for g in rr.groups(new_data)}
-    rows = []
-    for key, nb in new_groups.items():
-        bg = base_groups.get(key)
-        if bg is None:
-            continue
-        m50 = _metric(bg.values("p50_" + unit), nb.values("p50_" + unit), threshold_p50, alpha)
-        m99 = _metric(bg.values("p99_" + unit), nb.values("p99_" + unit), threshold_p99, alpha)
-        verdicts = (m50["verdict"], m99["verdict"])
-        verdict = ("regressed" if "regressed" in verdicts
-                   else "improved" if "improved" in verdicts else "unchanged")
-        rows.append({"case": nb.case, "params": nb.params, "mode": nb.mode,
-                     "backend": nb.backend, "reps_base": len(bg.rows), "reps_new": len(nb.rows),
-                     "p50": m50, "p99": m99, "verdict": verdict})
-    rows.sort(key=lambda r: (rr.case_rank(r["case"]), sorted(r["params"].items()),
-                             r["mode"], rr.backend_rank(r["backend"])))
-
-    def describe(keys, groups):
-        return [{"case": groups[k].case, "params": groups[k].params, "mode": groups[k].mode,
-                 "backend": groups[k].backend} for k in keys]
-
-    only_base = [k for k in base_groups if k not in new_groups]
-    only_new = [k for k in new_groups if k not in base_groups]
-    summary = {v: sum(1 for r in rows if r["verdict"] == v)
-               for v in ("improved", "unchanged", "regressed")}
-    return {
-        "unit": unit,
-        "thresholds": {"p50_pct": threshold_p50, "p99_pct": threshold_p99, "alpha": alpha,
-                       "min_repetitions": MIN_REPS},
-        "fingerprint_differences": [{"field": f, "base": a, "new": b} for f, a, b in
-                                    fingerprint_differences(base_data["fingerprint"],
-                                                            new_data["fingerprint"])],
-        "rows": rows,
-        "only_in_base": describe(only_base, base_groups),
-        "only_in_new": describe(only_new, new_groups),
-        "summary": summary,
-        "regressed": summary["regressed"] > 0,
-    }
-
-
-def _cell(m):
-    if m["change_pct"] is None:
-        return "%s -> %s" % (_num(m["base"]), _num(m["new"]))
-    return "%s -> %s (%+.1f%%)" % (_num(m["base"]), _num(m["new"]), m["change_pct"])
-
-
-def _num(v):
-    return "%.0f" % v if abs(v) >= 100 else "%.3g" % v
-
-
-def _pval(m):
-    return "-" if m["p_value"] is None else "%.3g" % m["p_value"]
-
-
-def print_text(result, out=None):
-    out = out or sys.stdout
-    t = result["thresholds"]
-    print("Thresholds: p50 %.1f%%, p99 %.1f%%; Mann-Whitney U (one-sided) alpha %g when both "
-          "sides have >= %d repetitions. Unit: %s."
-          % (t["p50_pct"], t["p99_pct"], t["alpha"], t["min_repetitions"], result["unit"]),
-          file=out)
-    headers = ["case", "params", "mode", "backend", "p50 base -> new", "p", "p99 base -> new",
-               "p", "verdict"]
-    table = []
-    for r in result["rows"]:
-        table.append([r["case"], rr.params_label(r["params"]) or "-", r["mode"], r["backend"],
-                      _cell(r["p50"]), _pval(r["p50"]), _cell(r["p99"]), _pval(r["p99"]),
-                      r["verdict"].upper() if r["verdict"] == "regressed" else r["verdict"]])
-    widths = [max(len(str(x)) for x in col) for col in zip(headers, *table)]
-    print("  ".join(h.ljust(w) for h, w in zip(headers, widths)), file=out)
-    for row in table:
-        print("  ".join(str(c).ljust(w) for c, w in zip(row, widths)), file=out)
-    notes = sorted({n for r in result["rows"] for n in (r["p50"]["note"], r["p99"]["note"])
-                    if n.startswith("too few")})
-    for n in notes:
-        print("note: %s: verdicts rest on the thresholds alone" % n, file=out)
-    for label, key in (("only in BASE (missing from NEW)", "only_in_base"),
-                       ("only in NEW", "only_in_new")):
-        for r in result[key]:
-            print("%s: %s %s %s %s" % (label, r["case"], rr.params_label(r["params"]) or "-",
-                                       r["mode"], r["backend"]), file=out)
-    s = result["summary"]
-    print("summary: %d regressed, %d improved, %d unchanged"
-          % (s["regressed"], s["improved"], s["unchanged"]), file=out)
-    for r in result["rows"]:
-        if r["verdict"] == "regressed":
-            for m in ("p50", "p99"):
-                if r[m]["verdict"] == "regressed":
-                    print("REGRESSED: %s %s %s %s: %s %s -> %s %s (%+.1f%%)"
-                          % (r["case"], rr.params_label(r["params"]) or "", r["mode"],
-                             r["backend"], m, _num(r[m]["base"]), _num(r[m]["new"]),
-                             result["unit"], r[m]["change_pct"]), file=out)
+def check_decision_arguments(args):
+    if args.threshold is not None and args.threshold < 0:
+        raise CliError("--threshold must be >= 0 (got %g)" % args.threshold, 2)
+    if not 0 < args.alpha < 1:
+        raise CliError("--alpha must be between 0 and 1 (got %g)" % args.alpha, 2)
 
 
 def main(args):
-    for name in ("threshold_p50", "threshold_p99"):
-        if getattr(args, name) < 0:
-            print("nxbench compare: error: --%s must be >= 0" % name.replace("_", "-"),
-                  file=sys.stderr)
-            return 2
-    if not 0 < args.alpha < 1:
-        print("nxbench compare: error: --alpha must be between 0 and 1", file=sys.stderr)
-        return 2
-    try:
-        base = rr.load(args.base)
-        new = rr.load(args.new)
-    except rr.ResultsError as e:
-        print("nxbench compare: error: %s" % e, file=sys.stderr)
-        return 2
-    result = compare(base, new, args.threshold_p50, args.threshold_p99, args.alpha, args.unit)
+    check_decision_arguments(args)
+    base, new = R.load(args.base), R.load(args.new)
+    return decide(base, new, args)
+
+
+def decide(base: dict, new: dict, args, out=None) -> int:
+    """Compares, prints (text or JSON), returns the exit status."""
+    out = out or sys.stdout
+    result = K.compare(base, new, None if args.threshold is None else args.threshold / 100.0,
+                       args.alpha, args.metric, args.unit)
+    if not result["rows"]:
+        raise CliError("the two files have no (case, params, mode, backend) in common", 2)
     if result["fingerprint_differences"]:
         print("nxbench compare: warning: the two results come from different machines or "
               "builds; these fingerprint fields differ:", file=sys.stderr)
         for d in result["fingerprint_differences"]:
             print("  %s: %r -> %r" % (d["field"], d["base"], d["new"]), file=sys.stderr)
-    if not result["rows"]:
-        print("nxbench compare: error: the two files have no (case, params, mode, backend) "
-              "in common", file=sys.stderr)
-        return 2
     if args.json:
-        json.dump(result, sys.stdout, indent=1)
-        print()
+        json.dump(result, out, indent=1)
+        print(file=out)
     else:
-        print_text(result)
-    return 1 if result["regressed"] else 0
+        print_text(result, getattr(args, "all", False), out)
+    failed = result["regressed"] or (result["problems"] and not args.allow_missing)
+    return 1 if failed else 0
+
+
+def _label(r):
+    extra = R.params_label(r["params"])
+    return "%s %s%s" % (r["case"], r["mode"], " " + extra if extra else "")
+
+
+def _change(r):
+    if r["change"] is None:
+        return "-"
+    iv = "" if r["lo"] is None else " [%s..%s]" % (numfmt.pct(r["lo"]), numfmt.pct(r["hi"]))
+    return numfmt.pct(r["change"]) + iv
+
+
+def print_text(result, show_all=False, out=None):
+    out = out or sys.stdout
+    t = result["thresholds"]
+    how = ("paired round by round (one `nxbench ab` session)" if result["paired"] else
+           "relative to the row's backends in each round, less the median backend's change "
+           "(two separate runs)")
+    print("%s %s: threshold %.1f%% (per row at least %g TSC steps), significant at FDR %g "
+          "(Benjamini-Hochberg over %d judged rows); compared %s."
+          % (result["metric"], result["unit"], 100 * t["change"], K.RESOLUTION_STEPS,
+                                   t["alpha"], sum(1 for r in result["rows"] if r["p"] is not None),
+                                   how), file=out)
+    if result["rounds_are_repetitions"]:
+        print("note: a schema-1 file: its 'rounds' are repetitions inside one process, so the "
+              "tests understate the noise between runs", file=out)
+    headers = ["row", "backend", "base", "new", "change [95%]", "q", "view", "verdict"]
+    table = []
+    for r in result["rows"]:
+        if not show_all and (r["verdict"] == K.UNCHANGED or (
+                r["verdict"] == K.NOT_JUDGED and r["note"].startswith("quantised"))):
+            continue
+        verdict = r["verdict"].upper() if r["verdict"] == K.REGRESSED else r["verdict"]
+        if r["verdict"] == K.INCONCLUSIVE and r.get("noise") is not None:
+            verdict += " (noise +-%.0f%%)" % (100 * r["noise"])
+        table.append([_label(r), r["backend"], numfmt.num(r["base"]), numfmt.num(r["new"]),
+                      _change(r), "-" if r["q"] is None else "%.2g" % r["q"], r["view"] or "-",
+                      verdict])
+    if table:
+        widths = [max(len(str(x)) for x in col) for col in zip(headers, *table)]
+        print("  ".join(h.ljust(w) for h, w in zip(headers, widths)), file=out)
+        for row in table:
+            print("  ".join(str(c).ljust(w) for c, w in zip(row, widths)), file=out)
+    notes = {}
+    for r in result["rows"]:
+        if r["note"] and r["verdict"] != K.INCONCLUSIVE:
+            key = r["note"].split(":")[0]
+            notes.setdefault(key, (r["note"], []))[1].append("%s %s" % (_label(r), r["backend"]))
+    for note, where in notes.values():
+        print("not judged (%d row%s): %s" % (len(where), "s" if len(where) > 1 else "", note),
+              file=out)
+        if note.startswith("base is"):
+            print("  " + "; ".join(where), file=out)
+    n_inc = result["summary"][K.INCONCLUSIVE]
+    if n_inc:
+        print("inconclusive (%d row%s): beyond the threshold but not significant at FDR %g; "
+              "more rounds (--rounds)%s may decide" % (
+                  n_inc, "s" if n_inc > 1 else "", t["alpha"],
+                  "" if result["paired"] else " or `nxbench ab`"), file=out)
+    for sh in result["shared"]:
+        print("shared by every backend: %s: %s against the floor (raw %s): two runs cannot tell "
+              "this from a host change; `nxbench ab` can" % (_label(sh), numfmt.pct(sh["change"]),
+                                                            numfmt.pct(sh["raw_change"])), file=out)
+    moved = [f for f in result["floors"] if f["base"] > 0 and
+             abs(f["new"] / f["base"] - 1) > t["change"]]
+    if moved:
+        print("the host moved between the runs (floors, p50): " + "; ".join(
+            "%s %s -> %s" % (_label(f), numfmt.num(f["base"]), numfmt.num(f["new"]))
+            for f in moved), file=out)
+    for label, key in (("only in BASE (missing from NEW)", "only_in_base"),
+                       ("only in NEW", "only_in_new")):
+        for r in result[key]:
+            print("%s: %s %s" % (label, _label(r), r["backend"]), file=out)
+    for p in result["problems"]:
+        print("problem: %s" % p, file=out)
+    s = result["summary"]
+    print("summary: %d regressed, %d improved, %d unchanged, %d inconclusive, %d not judged"
+          % (s[K.REGRESSED], s[K.IMPROVED], s[K.UNCHANGED], s[K.INCONCLUSIVE], s[K.NOT_JUDGED]),
+          file=out)
+    if not result["paired"] and (s[K.REGRESSED] or s[K.IMPROVED]):
+        print("note: two separate runs can also differ because the machine did: on the KVM "
+              "guests one backend's row has been seen to move 2x for half an hour with the "
+              "same binary (bench/README.md); `nxbench ab` runs both sides in the same rounds "
+              "and tells the two apart", file=out)
+    for r in result["rows"]:
+        if r["verdict"] == K.REGRESSED:
+            print("REGRESSED: %s %s: %s %s -> %s (%s)" % (
+                _label(r), r["backend"], result["metric"], numfmt.num(r["base"]),
+                numfmt.num(r["new"]), _change(r)), file=out)
