@@ -7,6 +7,7 @@ case (spawn_poll_free future_bytes=64, batched) and the indirect_call
 floor. `slab_factor` scales the slab's cost in that run: a planted step.
 """
 import datetime
+import hashlib
 import math
 
 import numpy
@@ -15,7 +16,7 @@ import tools_testlib  # noqa: F401  (puts tools/ on sys.path)
 
 LEVELS = {"malloc": 60.0, "slab": 20.0}
 FLOOR = 3.0
-COMMITS = ["%040x" % (0xc0ffee00 + i) for i in range(200)]
+COMMITS = [hashlib.sha1(b"synthetic commit %d" % i).hexdigest() for i in range(200)]
 
 
 def fingerprint(machine="synthetic-a"):
