@@ -123,6 +123,18 @@ class HistoryTests:
         self.assertEqual(out.count(" run(s) "), 2)
         self.assertIn("never raw cycles", out)
 
+    def test_machine_is_the_host_and_build_not_the_selection(self):
+        fp = dict(hl.fingerprint(), libraries={"glibc": "2.36", "benchmark": "1.7.1",
+                                               "hwloc": "2.9.0", "nxrt": "0.1.0"})
+        full = dict(fp, libraries=dict(fp["libraries"], boost="1_74", libuv="1.44.2"),
+                    backend_versions={"jemalloc": "5.3.0"}, tsc_ghz=2.4961)
+        self.assertEqual(H.machine_key(fp), H.machine_key(full))
+        self.assertEqual(H.machine_key(fp), H.machine_key(
+            dict(fp, libraries=dict(fp["libraries"], nxrt="0.2.0"))))
+        for change in ({"cpu_model_hwloc": "other"}, {"tsc_ghz": 2.1},
+                       {"libraries": dict(fp["libraries"], glibc="2.41")}, {"kernel": "6.1"}):
+            self.assertNotEqual(H.machine_key(fp), H.machine_key(dict(fp, **change)), change)
+
     # -- migration ------------------------------------------------------------
 
     def test_migrates_a_version_1_database(self):

@@ -1,5 +1,5 @@
 """The results database: every run's rows with their per-round values, kept
-across runs, commits and machines (bench/README.md, "History").
+across runs, commits and machines (tools/README.md, "The results database").
 
 Two stores, one schema and one set of queries:
 - SQLite (Python's sqlite3), a file, `reports/history.db` by default;
@@ -37,8 +37,14 @@ ENV = "NXBENCH_DB"
 PG_SCHEMES = ("postgresql://", "postgres://")
 # Fields of the fingerprint that make two runs "the same machine": the host
 # and the build, not the run's options or its date.
-MACHINE_FIELDS = ("cpu_model", "cores", "topology", "kernel", "machine", "compiler",
-                  "c_compiler", "build_type", "libraries", "backend_versions")
+MACHINE_FIELDS = ("cpu_model", "cpu_model_hwloc", "cores", "topology", "kernel", "machine",
+                  "compiler", "c_compiler", "build_type")
+# Libraries every run's binaries report (a run of two backends lists fewer
+# libraries than a full one: those must not make it another machine). The
+# backends' own versions (jemalloc, ...) and nxrt's are what a series tracks,
+# so a change there is a step to find, not a new machine; they are kept in
+# the description.
+MACHINE_LIBRARIES = ("glibc", "benchmark", "hwloc")
 ROUND_FIELDS = ("p50_cycles", "p90_cycles", "p99_cycles", "p999_cycles", "max_cycles")
 
 # Each migration takes the database from version i to i+1. Never edit one
@@ -382,13 +388,29 @@ def run_key(data: dict) -> str:
     return hashlib.sha256(json.dumps(doc, sort_keys=True, default=str).encode()).hexdigest()
 
 
+def machine_identity(fp: dict) -> dict:
+    out = {k: fp.get(k) for k in MACHINE_FIELDS if fp.get(k) not in (None, "", {})}
+    libs = fp.get("libraries") or {}
+    out["libraries"] = {k: libs[k] for k in MACHINE_LIBRARIES if k in libs}
+    # A VM may name its CPU only "AMD EPYC" while the host under it changes
+    # between sessions (Zen 3, Zen 4, Turin: TSC 2.1-2.6 GHz here); the TSC
+    # frequency to 0.1 GHz tells those hosts apart (one host calibrates the
+    # same to about 0.001 GHz run after run).
+    if isinstance(fp.get("tsc_ghz"), (int, float)):
+        out["tsc_ghz"] = round(float(fp["tsc_ghz"]), 1)
+    return out
+
+
 def machine_description(fp: dict) -> dict:
-    return {k: fp.get(k) for k in MACHINE_FIELDS if fp.get(k) not in (None, "", {})}
+    """The identity plus every library and backend version the run saw."""
+    return dict(machine_identity(fp), **{k: fp[k] for k in ("libraries", "backend_versions")
+                                         if fp.get(k)})
 
 
 def machine_key(fp: dict) -> str:
-    """12 hex digits naming the machine and build (MACHINE_FIELDS)."""
-    text = json.dumps(machine_description(fp), sort_keys=True, default=str)
+    """12 hex digits naming the machine and build (MACHINE_FIELDS,
+    MACHINE_LIBRARIES)."""
+    text = json.dumps(machine_identity(fp), sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 

@@ -9,6 +9,7 @@ from nxbench_lib import plots  # first: it selects the Agg backend before pyplot
 from nxbench_lib import trends as T
 
 import matplotlib.pyplot as plt  # noqa: E402  (after plots selected Agg)
+from matplotlib.ticker import FuncFormatter  # noqa: E402
 
 MARKERS = ("o", "s", "^", "D", "v", "P")
 
@@ -44,11 +45,17 @@ def chart(series: list[T.Series], runs: list[dict], title: str) -> bytes:
                             xy=(x, 1.0), xycoords=("data", "axes fraction"), fontsize=7,
                             color=color, ha="left", va="top", xytext=(3, -3),
                             textcoords="offset points")
+        # Log scale: steps are ratios, and a quick run's p99 interval can
+        # span two decades.
+        plots._log_axis(ax, None)
         first = next(s for s in series if s.field == f)
         refs = {r["reference"] for r in runs}
         ax.set_ylabel(first.unit(refs.pop() if len(refs) == 1 else None))
-        ax.grid(True, alpha=0.3)
         ax.legend(fontsize=8, loc="best")
+        lo, hi = ax.get_ylim()
+        if hi < 30 * lo:  # one major tick or none: label the minor ticks too
+            ax.yaxis.set_minor_formatter(FuncFormatter(lambda v, _p: "%g" % float("%.2g" % v)))
+            ax.tick_params(axis="y", which="minor", labelsize=7)
     ax = axes[-1, 0]
     ax.set_xticks(range(len(runs)))
     ax.set_xticklabels(["%s\n%s" % (T.commit_of(r)[:7], str(r["started"])[:10]) for r in runs],
