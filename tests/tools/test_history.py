@@ -306,6 +306,15 @@ class ChangePointTest(unittest.TestCase):
         self.assertAlmostEqual(cps[0].change, 0.2, delta=0.03)
         self.assertEqual(CP.detect(x[:-1]), [])
 
+    def test_newest_far_off_does_not_hide_an_older_step(self):
+        # A step down at 8, then the newest value 40% up: its spread would
+        # swamp the whole series' first split; both steps are found.
+        rng = hl.numpy.random.default_rng(2)
+        x = list(rng.normal(0.0, 0.01, 20))
+        x[8:] = [v + math.log(0.85) for v in x[8:]]
+        x.append(math.log(1.2))
+        self.assertEqual([c.index for c in CP.detect(x)], [8, 20])
+
     def test_two_steps(self):
         x = [0.0] * 10 + [0.1] * 10 + [0.2] * 10
         x = [v + 0.005 * ((i * 7) % 5 - 2) for i, v in enumerate(x)]

@@ -96,13 +96,10 @@ def newest_p(history: numpy.ndarray, newest: float) -> float:
     return float(2.0 * sps.t.sf(abs(t), n - 1))
 
 
-def detect(values: Sequence[float], alpha: float = ALPHA,
-           min_size: int = MIN_SIZE) -> list[ChangePoint]:
-    """Change points of a series of logs, in order."""
-    x = numpy.asarray([float(v) for v in values])
-    n = len(x)
+def segment(x: numpy.ndarray, alpha: float, min_size: int) -> list[int]:
+    """Binary segmentation: the accepted E-divisive splits of `x`, sorted."""
     cuts: list[int] = []
-    pending = [(0, n)]
+    pending = [(0, len(x))]
     while pending:
         lo, hi = pending.pop()
         found = energy_split(x[lo:hi], min_size)
@@ -114,12 +111,33 @@ def detect(values: Sequence[float], alpha: float = ALPHA,
         if welch_p(x[lo:tau], x[tau:hi]) * (hi - lo - 2 * min_size + 1) < alpha:
             cuts.append(tau)
             pending += [(lo, tau), (tau, hi)]
-    cuts.sort()
+    return sorted(cuts)
+
+
+def _with_newest(x: numpy.ndarray, cuts: list[int], alpha: float) -> list[int] | None:
+    """`cuts` plus the newest value as a step of its own, if it is one."""
+    n = len(x)
     last = cuts[-1] if cuts else 0
-    if n - 1 not in cuts and n - 1 - last >= MIN_HISTORY:
-        if newest_p(x[last:n - 1], float(x[-1])) < alpha:
-            cuts.append(n - 1)
-    return describe(x, cuts)
+    if n - 1 in cuts or n - 1 - last < MIN_HISTORY:
+        return None
+    return cuts + [n - 1] if newest_p(x[last:n - 1], float(x[-1])) < alpha else None
+
+
+def detect(values: Sequence[float], alpha: float = ALPHA,
+           min_size: int = MIN_SIZE) -> list[ChangePoint]:
+    """Change points of a series of logs, in order.
+
+    The whole series is segmented; the newest value is then tested against
+    the segment before it. A newest value far off can hide older steps
+    (its side's spread swamps the first split's t-test), so when it is not
+    a step against the whole series' segments, the series without it is
+    segmented and the newest tested against that."""
+    x = numpy.asarray([float(v) for v in values])
+    cuts = segment(x, alpha, min_size)
+    found = _with_newest(x, cuts, alpha)
+    if found is None and len(x) > 1:
+        found = _with_newest(x, segment(x[:-1], alpha, min_size), alpha)
+    return describe(x, found if found is not None else cuts)
 
 
 def describe(x: numpy.ndarray, cuts: list[int]) -> list[ChangePoint]:
