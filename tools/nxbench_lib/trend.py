@@ -81,10 +81,12 @@ def main(args: argparse.Namespace) -> int:
         series = T.build(db, runs, args.case, metric, backends=args.backend, mode=args.mode,
                          params=parse_params(args.params))
     if not series:
-        raise CliError("no %s rows of case %s in the selected %d run(s)%s" % (
-            metric, args.case, len(runs),
-            "" if args.case in C.EXECUTOR_CASES else " (is the case name right? cases: "
-            + ", ".join(C.EXECUTOR_CASES) + ")"), 2)
+        hint = "" if args.case in C.EXECUTOR_CASES else (
+            " (is the case name right? cases: %s)" % ", ".join(C.EXECUTOR_CASES))
+        if metric == "ratio" and args.backend:
+            hint += " (a run's reference backend has no ratio to itself: --metric floor)"
+        raise CliError("no %s rows of case %s in the selected %d run(s)%s"
+                       % (metric, args.case, len(runs), hint), 2)
     out = args.out or str(DEFAULT_OUT)
     try:
         os.makedirs(out, exist_ok=True)

@@ -12,6 +12,7 @@ import matplotlib.pyplot as plt  # noqa: E402  (after plots selected Agg)
 from matplotlib.ticker import FuncFormatter  # noqa: E402
 
 MARKERS = ("o", "s", "^", "D", "v", "P")
+MAX_LABELS = 40
 
 
 def chart(series: list[T.Series], runs: list[dict], title: str) -> bytes:
@@ -57,9 +58,11 @@ def chart(series: list[T.Series], runs: list[dict], title: str) -> bytes:
             ax.yaxis.set_minor_formatter(FuncFormatter(lambda v, _p: "%g" % float("%.2g" % v)))
             ax.tick_params(axis="y", which="minor", labelsize=7)
     ax = axes[-1, 0]
-    ax.set_xticks(range(len(runs)))
-    ax.set_xticklabels(["%s\n%s" % (T.commit_of(r)[:7], str(r["started"])[:10]) for r in runs],
-                       rotation=60, fontsize=7, ha="right")
+    every = max(1, -(-len(runs) // MAX_LABELS))  # label every k-th run when many
+    ticks = list(range(0, len(runs), every))
+    ax.set_xticks(ticks)
+    ax.set_xticklabels(["%s\n%s" % (T.commit_of(runs[i])[:7], str(runs[i]["started"])[:10])
+                        for i in ticks], rotation=60, fontsize=7, ha="right")
     ax.set_xlabel("run (commit, date), oldest first")
     fig.suptitle(title, fontsize=11)
     fig.tight_layout()
