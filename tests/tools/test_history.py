@@ -248,6 +248,13 @@ class HistoryTests:
         rc, out, _ = self.cli(history, "check")
         self.assertEqual(rc, 0, out)
         self.assertIn("against 7 earlier run(s)", out)
+        # The other machine's newest run, judged against its own 11.
+        rc, out, _ = self.cli(history, "check", "--machine", "synthetic-a")
+        self.assertEqual(rc, 0, out)
+        self.assertIn("against 11 earlier run(s)", out)
+        rc, _, err = self.cli(history, "check", "--machine", "no-such-machine")
+        self.assertEqual(rc, 2)
+        self.assertIn("machine no-such-machine is not in", err)
 
     def test_trend_refuses_raw_cycles_across_machines(self):
         rng = hl.numpy.random.default_rng(4)

@@ -57,7 +57,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_db_argument(parser)
     parser.add_argument("--machine", metavar="M",
                         help="list: only this machine (a key prefix from `history machines`, "
-                             "or part of the CPU model)")
+                             "or part of the CPU model); check: judge this machine's newest "
+                             "run (in a store many machines write to)")
     parser.add_argument("--branch", metavar="B",
                         help="list: only this branch; import: the branch the runs measured "
                              "(default: none recorded); check: compare with this branch's runs")
@@ -186,7 +187,7 @@ def do_check(db, args, where: str) -> int:
         raise CliError("--threshold must be >= 0 and --recent >= 1", 2)
     threshold = args.threshold / 100.0
     v = HC.check(db, args.run, threshold, tuple(args.metric or HC.DEFAULT_METRICS),
-                 args.recent, args.branch, args.alpha)
+                 args.recent, args.branch, args.alpha, args.machine)
     if args.markdown:
         text = HC.markdown(v, threshold, H.describe(where))
         if args.markdown == "-":
@@ -195,8 +196,10 @@ def do_check(db, args, where: str) -> int:
             with open(args.markdown, "a", encoding="utf-8") as f:
                 f.write(text + "\n")
     if v is None:
-        if args.run is not None:
-            raise CliError("run %d is not in %s" % (args.run, H.describe(where)), 2)
+        if args.run is not None or args.machine:
+            raise CliError("%s is not in %s" % ("run %d" % args.run if args.run is not None
+                                                else "machine %s" % args.machine,
+                                                H.describe(where)), 2)
         say("history check: %s holds no run yet; nothing to check" % H.describe(where))
         return 0
     lt = v.latest

@@ -51,13 +51,19 @@ class Verdict:
     metrics: tuple
 
 
-def comparable_runs(db, latest_id: int | None = None, branch: str | None = None) -> tuple[dict, list[dict]]:
-    """(the latest run, the runs it is compared with, oldest first, itself last)."""
+def comparable_runs(db, latest_id: int | None = None, branch: str | None = None,
+                    machine: str | None = None) -> tuple[dict, list[dict]]:
+    """(the run judged, the runs it is compared with, oldest first, itself
+    last). The run judged: `latest_id`, else the newest of `machine` (a
+    store many machines write to), else the newest."""
     every = db.runs()
     if not every:
         return None, []
     if latest_id is None:
-        latest = every[-1]
+        mine = db.runs(machine) if machine else every
+        if not mine:
+            return None, []
+        latest = mine[-1]
     else:
         latest = next((r for r in every if r["id"] == latest_id), None)
         if latest is None:
@@ -71,8 +77,8 @@ def comparable_runs(db, latest_id: int | None = None, branch: str | None = None)
 
 def check(db, latest_id: int | None = None, threshold: float = DEFAULT_THRESHOLD,
           metrics=DEFAULT_METRICS, recent: int = 1, branch: str | None = None,
-          alpha: float = CP.ALPHA) -> Verdict | None:
-    latest, runs = comparable_runs(db, latest_id, branch)
+          alpha: float = CP.ALPHA, machine: str | None = None) -> Verdict | None:
+    latest, runs = comparable_runs(db, latest_id, branch, machine)
     if latest is None:
         return None
     alerts, steps, count = [], [], 0
