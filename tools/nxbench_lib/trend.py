@@ -116,7 +116,7 @@ def blocks_for(series: list[T.Series], runs: list[dict], metric: str, name_prefi
     """Report blocks: per group a chart and its change points."""
     blocks = []
     machines = {s.machine for s in series}
-    if metric != "cycles" or len(machines) > 1:
+    if len(machines) > 1:
         blocks.append(P(T.CROSS_MACHINE_NOTE))
     refs = {r["reference"] for r in runs}
     ref = refs.pop() if len(refs) == 1 else None
