@@ -100,6 +100,11 @@ MIGRATIONS = (
              JOIN nxbench_rows w ON w.run_id = r.id
              JOIN nxbench_rounds d ON d.row_id = w.id""",
     ),
+    # 3: the run's case catalogue (kinds, floors, counters: results.json
+    # `catalogue`), so a case added later is read the way its run described it.
+    (
+        "ALTER TABLE nxbench_runs ADD COLUMN catalogue TEXT",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -249,15 +254,16 @@ class Database:
             cur = self.execute(
                 "INSERT INTO nxbench_runs (run_key, machine_id, git_commit, git_dirty, branch, "
                 "started, imported, command, source, quick, rounds, reference, tsc_ghz, "
-                "tsc_step_cycles, errors, fingerprint) VALUES "
-                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "tsc_step_cycles, errors, fingerprint, catalogue) VALUES "
+                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT (run_key) DO NOTHING RETURNING id",
                 (key, machine_id, fp.get("git_commit"), _flag(fp.get("git_dirty")), branch,
                  started_of(data), _now(), R.command_of(data), source,
                  _flag(plan.get("quick", fp.get("quick"))), R.round_count(data),
-                 plan.get("reference") or fp.get("reference") or C.DEFAULT_REFERENCE,
+                 plan.get("reference") or fp.get("reference") or C.reference_backend(),
                  fp.get("tsc_ghz"), step, len(data.get("errors") or []),
-                 json.dumps(fp, sort_keys=True)))
+                 json.dumps(fp, sort_keys=True),
+                 json.dumps(data["catalogue"], sort_keys=True) if data.get("catalogue") else None))
             got = cur.fetchone()
             if got is None:  # another writer stored it since the check above
                 self.rollback()
@@ -284,7 +290,7 @@ class Database:
                               (key,))[0]["id"])
 
     def _row(self, run_id: int, row: dict, step: float | None) -> None:
-        params = {k: v for k, v in row["params"].items() if k not in C.MEASURED_PARAMS}
+        params = {k: v for k, v in row["params"].items() if k not in C.measured_params()}
         cur = self.execute(
             "INSERT INTO nxbench_rows (run_id, backend, kind, backend_version, case_name, "
             "params, mode, p50_cycles, p99_cycles, quantised) VALUES "
@@ -310,7 +316,7 @@ class Database:
         """Runs, oldest first, with their machine key; filters as `history`
         documents them (machine: a key prefix or part of the CPU model)."""
         sql = ("SELECT r.id, r.started, r.git_commit, r.git_dirty, r.branch, r.quick, r.rounds, "
-               "r.reference, r.command, r.source, r.errors, r.tsc_step_cycles, "
+               "r.reference, r.command, r.source, r.errors, r.tsc_step_cycles, r.catalogue, "
                "m.machine_key AS machine, m.cpu_model, m.cores, m.kernel, m.compiler "
                "FROM nxbench_runs r JOIN nxbench_machines m ON m.id = r.machine_id WHERE 1 = 1")
         args: list = []

@@ -81,8 +81,9 @@ def main(args: argparse.Namespace) -> int:
         series = T.build(db, runs, args.case, metric, backends=args.backend, mode=args.mode,
                          params=parse_params(args.params))
     if not series:
-        hint = "" if args.case in C.EXECUTOR_CASES else (
-            " (is the case name right? cases: %s)" % ", ".join(C.EXECUTOR_CASES))
+        known = list(dict.fromkeys(c["name"] for _g, c in C.entries()))
+        hint = "" if args.case in known else (
+            " (is the case name right? cases: %s)" % ", ".join(known))
         if metric == "ratio" and args.backend:
             hint += " (a run's reference backend has no ratio to itself: --metric floor)"
         raise CliError("no %s rows of case %s in the selected %d run(s)%s"

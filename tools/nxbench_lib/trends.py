@@ -19,6 +19,7 @@ differs between CPUs, so a change of machine is not read as a step.
 """
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass, field
 
@@ -71,7 +72,7 @@ class Series:
         if self.metric == "cycles":
             return "%s cycles" % self.field
         if self.metric == "floor":
-            return "%s / floor (%s)" % (self.field, C.floor_for(self.case))
+            return "%s / floor (%s)" % (self.field, C.floor_for(self.case, self.params) or "-")
         return "%s / %s" % (self.field, reference or "reference")
 
 
@@ -100,12 +101,14 @@ def _paired_logs(row: dict, base: dict, field_name: str) -> list[float]:
 
 
 def floor_row(rows: list[dict], row: dict) -> dict | None:
-    """The floor a row is read against in the same run: its case's floor,
-    phase start, the row's pair class and mode (else the other mode)."""
-    want = C.floor_for(row["case"])
+    """The floor a row is read against in the same run (the catalogue's
+    floor of its case and params), phase start, the row's pair class where
+    the floor has pair classes, the row's mode (else the other mode)."""
+    want = C.floor_for(row["case"], row["params"])
+    found = [f for f in rows if f["case"] == want and f["params"].get("phase", "start") == "start"]
     pair = row["params"].get("pair_class")
-    found = [f for f in rows if f["case"] == want and f["params"].get("phase", "start") == "start"
-             and f["params"].get("pair_class") == (pair if want != C.DEFAULT_FLOOR else None)]
+    same_pair = [f for f in found if f["params"].get("pair_class") == pair]
+    found = same_pair or [f for f in found if "pair_class" not in f["params"]]
     same_mode = [f for f in found if f["mode"] == row["mode"]]
     return (same_mode or found or [None])[0]
 
@@ -145,6 +148,8 @@ def build(db, runs: list[dict], case: str | None, metric: str, fields=FIELDS,
     rows_by_run = db.rows_of([r["id"] for r in runs], case)
     series: dict = {}
     for run in runs:
+        if run.get("catalogue"):
+            C.use(json.loads(run["catalogue"]))
         rows = R.fold_peer_params(rows_by_run.get(run["id"], []))
         for row in rows:
             if C.kind_of(row["backend"]) == "floor" or (case and row["case"] != case):
