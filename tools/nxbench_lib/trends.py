@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass, field
+import dataclasses
+from dataclasses import dataclass
 
 from nxbench_lib import CliError
 from nxbench_lib import cases as C
@@ -55,8 +56,8 @@ class Series:
     machine: str
     metric: str
     field: str
-    points: list[Point] = field(default_factory=list)
-    changes: list[CP.ChangePoint] = field(default_factory=list)
+    points: list[Point] = dataclasses.field(default_factory=list)
+    changes: list[CP.ChangePoint] = dataclasses.field(default_factory=list)
 
     @property
     def label(self) -> str:
