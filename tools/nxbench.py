@@ -46,6 +46,12 @@ COMMANDS = (
     Command("ab", ("ab",),
             "build a base revision, run it and the current tree interleaved round by round, "
             "and compare them (the pull-request check)"),
+    Command("history", ("history",),
+            "the results database: list runs, import runs made elsewhere, list machines, "
+            "and `history check`, the CI alert on a step up that starts at the latest run"),
+    Command("trend", ("trend",),
+            "draw a case's p50 and p99 across runs from the results database, with each "
+            "run's interval and the change points (PNG + HTML)"),
     Command("baseline", ("baseline", "gate"),
             "rewrite the committed callgrind instruction-count baseline and show the diff"),
     Command("profile", ("profile",),

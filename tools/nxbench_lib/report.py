@@ -35,6 +35,9 @@ def add_arguments(parser):
                         help="latency unit of tables and charts (default: cycles)")
     parser.add_argument("--reference", default=None, metavar="NAME",
                         help="the backend ratios are to (default: the run's, else malloc)")
+    parser.add_argument("--history", metavar="PATH|URL",
+                        help="add a trend section from this results database (`nxbench "
+                             "history`): this machine's runs, their change points and charts")
     parser.add_argument("--title", default=DEFAULT_TITLE,
                         help="report title (default: %(default)s)")
 
@@ -53,6 +56,9 @@ def main(args):
         "reference") or C.reference_backend()
     try:
         blocks = build_blocks(data, out, args.unit, reference)
+        if getattr(args, "history", None):
+            from nxbench_lib import trend_section
+            blocks += trend_section.blocks(args.history, data)
         md_path, html_path = W.write_report(blocks, out, args.title)
     except OSError as e:
         raise CliError("cannot write the report into %s: %s" % (out, e), 2) from None

@@ -95,6 +95,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="use the benchmark binaries of this existing CMake build instead of building "
              f"the release preset into {runplan.DEFAULT_BUILD_DIR.relative_to(REPO_ROOT)}/")
     parser.add_argument(
+        "--db", metavar="PATH|URL",
+        help="the results database the finished run is added to (default: $NXBENCH_DB, else "
+             "reports/history.db; a postgresql:// URL works too; `nxbench history`)")
+    parser.add_argument(
+        "--no-history", action="store_true",
+        help="do not add the run to the results database")
+    parser.add_argument(
         "--list", action="store_true",
         help="list the backends and cases that would run, then exit")
 
@@ -120,7 +127,13 @@ def main(args: argparse.Namespace) -> int:
     plan = runplan.make_plan(jobs, rounds, seed, args.quick, reference, {"new": build_dir})
     print_topology(jobs[0])
     state = new_state(plan, command_of(args))
-    return finish(state, out, args.no_report, f"tools/nxbench run --resume {shlex.quote(str(out))}")
+    return finish(state, out, args.no_report, f"tools/nxbench run --resume {shlex.quote(str(out))}",
+                  history_db(args))
+
+
+def history_db(args: argparse.Namespace) -> str | None:
+    """The database a finished run goes to, or None (--no-history)."""
+    return None if args.no_history else (args.db or "")
 
 
 def choose_reference(wanted: str, jobs: list[runplan.Job], explicit: bool) -> str:
@@ -183,7 +196,8 @@ def saver(path: pathlib.Path, state: dict, source=REPO_ROOT):
     return save
 
 
-def finish(state: dict, out: pathlib.Path, no_report: bool, resume_cmd: str) -> int:
+def finish(state: dict, out: pathlib.Path, no_report: bool, resume_cmd: str,
+           db: str | None = None) -> int:
     """Runs what the state lacks, then summary, report and exit status."""
     path = out / "results.json"
     try:
@@ -202,6 +216,8 @@ def finish(state: dict, out: pathlib.Path, no_report: bool, resume_cmd: str) -> 
         f"{state['duration_s']:.0f}s)")
     if not no_report:
         write_report(path, out)
+    if db is not None:
+        record_history(path, db)
     if state["errors"]:
         say(f"nxbench run: {len(state['errors'])} problem(s):", err=True)
         for p in state["errors"]:
@@ -222,7 +238,8 @@ def resume(args: argparse.Namespace) -> int:
     state = load_state(out / "results.json")
     runplan.check_binaries(state["plan"])
     say(f"resuming {out}: {len(state['rounds'])} of {state['plan']['rounds']} rounds done")
-    return finish(state, out, args.no_report, f"tools/nxbench run --resume {shlex.quote(str(out))}")
+    return finish(state, out, args.no_report, f"tools/nxbench run --resume {shlex.quote(str(out))}",
+                  history_db(args))
 
 
 def load_state(path: pathlib.Path) -> dict:
@@ -270,6 +287,16 @@ def write_report(results_path: pathlib.Path, out: pathlib.Path) -> None:
             f"{results_path}` to retry", err=True)
 
 
+def record_history(results_path: pathlib.Path, db: str) -> None:
+    """Adds the run to the results database; the results stay if it fails."""
+    try:
+        from nxbench_lib import historydb
+        say(historydb.record(results_path, db or None))
+    except Exception as e:  # noqa: BLE001  the results are written; say how to add them later
+        say(f"history: not recorded ({type(e).__name__}: {e}); `tools/nxbench history import "
+            f"{results_path.parent}` adds it later", err=True)
+
+
 def default_jobs(manifest: dict) -> list[tuple[str, str, str]]:
     """(backend, kind, binary) of what a run without --backend runs."""
     return [(b["backend"], b["kind"], b["binary"]) for b in manifest["binaries"]
@@ -279,7 +306,8 @@ def default_jobs(manifest: dict) -> list[tuple[str, str, str]]:
 def run_args(**kw) -> argparse.Namespace:
     """The namespace `nxbench run` parses, with defaults (tests, smoke)."""
     a = dict(backend=None, case=None, rounds=None, quick=False, reference=None,
-             seed=None, out=None, resume=None, no_report=False, build_dir=None, list=False)
+             seed=None, out=None, resume=None, no_report=False, build_dir=None, list=False,
+             db=None, no_history=True)  # tests and the smoke run keep out of the history
     a.update(kw)
     return argparse.Namespace(**a)
 
