@@ -1,11 +1,13 @@
 // The executor cases, compiled once and linked into one binary per allocator
 // backend (nxbench_<backend>). The backend is whatever this binary was
-// linked with (allocators/include/nx_backend.h):
-//   slab      the executor owns a bounded slab (nx_executor_config.slab) and
-//             tasks are spawned with nx_spawn_slab; the slot size is the
-//             smallest multiple of 64 the case's largest future fits (probed,
-//             reported as param slot_bytes)
-//   any other nx_executor_config.allocator = nx_backend_allocator(), nx_spawn
+// linked with; its nx_backend_storage_kind() (allocators/include/nx_backend.h)
+// says how the executor keeps its tasks:
+//   NX_BACKEND_STORAGE_EXECUTOR_SLAB  the executor owns a bounded slab
+//             (nx_executor_config.slab), tasks by nx_spawn_slab; the slot
+//             size is the smallest multiple of 64 the case's largest future
+//             fits (probed, reported as slot_bytes)
+//   NX_BACKEND_STORAGE_ALLOCATOR  nx_executor_config.allocator =
+//             nx_backend_allocator(), tasks by nx_spawn
 //
 // Cases (the names are the results schema's, bench/README.md):
 //   spawn_poll_free    spawn a future that is ready at once, poll it, free it
@@ -47,7 +49,8 @@ namespace nxb {
 
 namespace {
 
-bool g_use_slab = false;  // this binary's backend is the slab
+// The backend's storage is an executor-owned slab (nx_backend_storage_kind).
+bool g_use_slab = false;
 const nx_allocator* g_alloc = nullptr;
 
 #ifdef NXBENCH_PLANT_SLOWDOWN
@@ -123,31 +126,12 @@ alignas(64) const unsigned char g_init[2048] = {};
 
 }  // namespace
 
-// Smallest slab slot (multiple of 64) that a future of `bytes` fits, found
-// by spawning into a one-slot executor slab, so it does not depend on the
-// task header's size. 0 if none up to 1 MiB fits. (harness.h; the services
-// cases use it too.)
+// nx_backend_slab_slot_for, cached per size: the probe creates executors.
+// (harness.h; the services cases use it too.)
 size_t slab_slot_for(size_t bytes) {
   static std::map<size_t, size_t> cache;
   auto it = cache.find(bytes);
-  if (it != cache.end()) return it->second;
-  nx_future_desc d = make_desc(poll_ready, bytes);
-  for (size_t slot = 64; slot <= (size_t{1} << 20); slot += 64) {
-    nx_slab_config sc;
-    nx_slab_config_init(&sc);
-    sc.slot_size = slot;
-    sc.capacity = 1;
-    nx_executor_config cfg;
-    nx_executor_config_init(&cfg);
-    cfg.slab = &sc;
-    nx_executor* ex = nullptr;
-    if (nx_executor_create(&cfg, &ex) != NX_OK) return 0;
-    int rc = nx_spawn_slab(ex, &d, g_init, nullptr, nullptr);
-    nx_executor_destroy(ex);
-    if (rc >= 0) return cache[bytes] = slot;
-    if (rc != NX_E2BIG) return 0;
-  }
-  return 0;
+  return it != cache.end() ? it->second : (cache[bytes] = nx_backend_slab_slot_for(bytes));
 }
 
 namespace {
@@ -726,7 +710,7 @@ int binary_early_main(int argc, char** argv) {
   const char* flag = "--nxbench_live_rss=";
   for (int i = 1; i < argc; i++) {
     if (strncmp(argv[i], flag, strlen(flag)) == 0) {
-      g_use_slab = strcmp(nx_backend_name(), "slab") == 0;
+      g_use_slab = nx_backend_storage_kind() == NX_BACKEND_STORAGE_EXECUTOR_SLAB;
       g_alloc = nx_backend_allocator();
       if (g_alloc == nullptr) return 1;
       return live_rss_child(strtoull(argv[i] + strlen(flag), nullptr, 10));
@@ -739,11 +723,8 @@ BackendInfo binary_backend() {
   // First call on the main thread, which runs every executor (mimalloc's
   // heap belongs to the thread that first asks for the allocator).
   g_alloc = nx_backend_allocator();
-  g_use_slab = strcmp(nx_backend_name(), "slab") == 0;
-  std::string version = g_use_slab ? std::string("nxrt ") + nx_version() +
-                                         " executor-owned bounded slab (nx_spawn_slab)"
-                                   : nx_backend_version();
-  return BackendInfo{nx_backend_name(), version, "executor", "malloc"};
+  g_use_slab = nx_backend_storage_kind() == NX_BACKEND_STORAGE_EXECUTOR_SLAB;
+  return BackendInfo{nx_backend_name(), nx_backend_version(), "executor", "malloc"};
 }
 
 namespace {

@@ -48,7 +48,7 @@ namespace {
 // Executor of this binary's backend (the rule of exec_cases.cpp)
 // ---------------------------------------------------------------------------
 
-bool use_slab() { return strcmp(nx_backend_name(), "slab") == 0; }
+bool use_slab() { return nx_backend_storage_kind() == NX_BACKEND_STORAGE_EXECUTOR_SLAB; }
 
 class SvcExec {
  public:
