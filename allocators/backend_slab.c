@@ -1,6 +1,6 @@
 /*
  * The slab_classes backend (library nxrt_backend_slab_classes): size classes
- * of unbounded slabs (allocators/slab.c, compiled into libnxrt) behind one
+ * of unbounded slabs (runtime/src/slab.c, part of libnxrt) behind one
  * nx_allocator, used with nx_spawn like any other allocator. (The backend
  * `slab` is the other slab: the executor's own bounded one.)
  *
