@@ -59,6 +59,16 @@ int Exec::create(size_t fit_bytes, size_t slab_slots, uint32_t tasks_per_cycle,
   return rc;
 }
 
+int Exec::create_on_other_thread(size_t fit_bytes, size_t slab_slots, std::string* why) {
+  if (g_use_slab) return create(fit_bytes, slab_slots, 0, why);
+  nx_executor_config cfg;
+  nx_executor_config_init(&cfg);
+  cfg.allocator = nx_allocator_malloc();
+  int rc = nx_executor_create(&cfg, &ex_);
+  if (rc != NX_OK) *why = std::string("nx_executor_create: ") + nx_strerror(rc);
+  return rc;
+}
+
 namespace {
 
 // First of the executor families: a backend that cannot be used ends the

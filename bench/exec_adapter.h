@@ -77,6 +77,11 @@ class Exec {
   // slab_slots: slots of an executor-owned slab; tasks_per_cycle: 0 for the
   // default. Returns 0 or an nxrt error code, with the reason in *why.
   int create(size_t fit_bytes, size_t slab_slots, uint32_t tasks_per_cycle, std::string* why);
+  // The same for a second executor on another thread, beside this binary's
+  // one: a backend's allocator serves one thread (the bump arena, a
+  // mimalloc heap), so this one takes glibc malloc unless the backend's
+  // storage is an executor-owned slab (each executor owns its own).
+  int create_on_other_thread(size_t fit_bytes, size_t slab_slots, std::string* why);
   nx_executor* ex() const { return ex_; }
   size_t slot_bytes() const { return slot_bytes_; }
   int spawn(const nx_future_desc* d, const void* init) {
