@@ -1,6 +1,6 @@
 /*
  * Entry symbols of the glibc malloc backend (library nxrt_backend_malloc).
- * The allocator itself is allocators/malloc.c, compiled into libnxrt.
+ * The allocator itself is runtime/src/malloc.c, part of libnxrt.
  *
  * Licensed under the MIT license (see LICENSE).
  */

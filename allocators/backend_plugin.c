@@ -93,6 +93,8 @@ const nx_allocator *nx_backend_allocator(void) {
 
 const char *nx_backend_plugin_error(void) { return nx_plugin_error_text; }
 
+nx_backend_storage nx_backend_storage_kind(void) { return NX_BACKEND_STORAGE_ALLOCATOR; }
+
 const char *nx_backend_name(void) {
   const char *env = getenv("NXRT_BACKEND_NAME");
   if (env != NULL && env[0] != '\0') return env;

@@ -1,6 +1,8 @@
 /*
- * The slab backend (library nxrt_backend_slab): size classes of unbounded
- * slabs (allocators/slab.c, compiled into libnxrt) behind one nx_allocator.
+ * The slab_classes backend (library nxrt_backend_slab_classes): size classes
+ * of unbounded slabs (runtime/src/slab.c, part of libnxrt) behind one
+ * nx_allocator, used with nx_spawn like any other allocator. (The backend
+ * `slab` is the other slab: the executor's own bounded one.)
  *
  * One class per multiple of 64 bytes from 64 to 1152 (18 slabs): 1152 fits
  * the largest future the benchmarks spawn (1024 bytes) plus a 64-byte task
@@ -69,7 +71,7 @@ static void nx_classes_init(void) {
            "nxrt %d.%d.%d slab, unbounded, %u size classes %u..%u B",
            NXRT_VERSION_MAJOR, NXRT_VERSION_MINOR, NXRT_VERSION_PATCH, NX_SLAB_CLASS_COUNT,
            NX_SLAB_CLASS_STEP, NX_SLAB_CLASS_MAX);
-  nx_classes_table = (nx_allocator){"slab", nx_classes_alloc, nx_classes_free,
+  nx_classes_table = (nx_allocator){"slab_classes", nx_classes_alloc, nx_classes_free,
                                     nx_classes_version, &nx_classes};
 }
 

@@ -1,9 +1,10 @@
 /*
  * The jemalloc backend (libjemalloc-dev). Library: nxrt_backend_jemalloc.
  *
- * Which calls, measured here (fenced TSC, batches of 100, p50, 64 bytes):
- * malloc+free 10 cycles, malloc+sdallocx 11-13, mallocx(0)+sdallocx 16-19,
- * mallocx(ALIGN 64)+sdallocx 24 (+free: 21). Sized free does not pay in
+ * Which calls, measured in one run here (fenced TSC, batches of 100, p50,
+ * 64 bytes), as ratios to malloc+free: malloc+sdallocx 1.1-1.3x,
+ * mallocx(0)+sdallocx 1.6-1.9x, mallocx(ALIGN 64)+sdallocx 2.4x (with free
+ * 2.1x). Sized free does not pay in
  * jemalloc 5.3, and mallocx only for alignment. So blocks that plain malloc
  * already aligns (align <= 8, or 16 for sizes of at least 16: jemalloc's
  * quantum) take malloc+free; the rest mallocx(MALLOCX_ALIGN)+sdallocx. Each

@@ -4,8 +4,8 @@
  * Library: nxrt_backend_tcmalloc.
  *
  * tc_malloc aligns to 8, and to 16 for sizes of at least 16 (gperftools'
- * kMinAlign); other alignments take tc_memalign (measured here, 64 bytes:
- * both about 8 cycles with the free). Sized free (tc_free_sized, when the
+ * kMinAlign); other alignments take tc_memalign (measured in one run here,
+ * 64 bytes: the same cost as tc_malloc, each with its free). Sized free (tc_free_sized, when the
  * library has it: NX_HAVE_TC_FREE_SIZED, set by CMake) is used only for
  * blocks from tc_malloc: gperftools derives the size class from the size,
  * and an over-aligned block may sit in a larger class than its size says,

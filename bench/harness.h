@@ -155,10 +155,6 @@ struct FamilyRegistrar {
 // Runs every family linked into the binary. Returns 0 or the first non-zero.
 int register_families(Env& env);
 
-// Smallest slab slot (multiple of 64) a future of `bytes` fits (probed by
-// spawning into a one-slot slab); 0 if none up to 1 MiB does (exec_cases.cpp).
-size_t slab_slot_for(size_t bytes);
-
 // "<case>/mode:<mode>/<k>:<v>/...".
 std::string case_name(const std::string& c, Mode m, const Params& params = {});
 

@@ -3,8 +3,9 @@
 // Read pattern (Intel's "How to Benchmark Code Execution Times", also right on
 // AMD): `lfence; rdtsc` before the timed code so earlier instructions retire
 // first, `rdtscp; lfence` after so the timed code retires before the read and
-// later code cannot start early. A fenced pair costs ~20-25 cycles here
-// (shared/MEASURING.md), which is why cheap operations are timed in batches.
+// later code cannot start early. A fenced pair costs more than the cheapest
+// operations it times (each run reports it: timer_cost_cycles), which is why
+// cheap operations are timed in batches.
 #ifndef NXBENCH_TSC_H
 #define NXBENCH_TSC_H
 

@@ -10,7 +10,9 @@
  * process, so two of them in one process would measure neither.
  *
  * A user backend is one C file that ends with NX_DEFINE_BACKEND(expr), where
- * `expr` evaluates to a `const nx_allocator *`. The same file builds two ways:
+ * `expr` evaluates to a `const nx_allocator *` (or with
+ * NX_DEFINE_BACKEND_STORAGE(expr, storage) to choose how the executor keeps
+ * its tasks: see nx_backend_storage below). The same file builds two ways:
  *   - in the tree: nx_add_allocator_backend(NAME foo SOURCES foo.c) makes the
  *     static library nxrt_backend_foo; the macro defines the two symbols below.
  *   - as a plugin: nx_add_allocator_plugin(NAME foo SOURCES foo.c) (or any
@@ -39,6 +41,54 @@ const nx_allocator *nx_backend_allocator(void);
  * for the plugin host $NXRT_BACKEND_NAME, else the plugin allocator's name,
  * else "plugin". Never NULL. */
 const char *nx_backend_name(void);
+
+/* How a binary's executor keeps its tasks with this backend: the one thing
+ * besides the allocator a benchmark harness asks a backend, so that no file
+ * compares backend names. */
+typedef enum nx_backend_storage {
+  /* nx_executor_config.allocator = nx_backend_allocator(); tasks by nx_spawn. */
+  NX_BACKEND_STORAGE_ALLOCATOR = 0,
+  /* The executor owns a bounded slab (nx_executor_config.slab) sized by the
+   * harness for the case; tasks by nx_spawn_slab. The allocator serves only
+   * what the harness itself allocates. */
+  NX_BACKEND_STORAGE_EXECUTOR_SLAB = 1,
+} nx_backend_storage;
+
+/* This backend's storage. Never fails. */
+nx_backend_storage nx_backend_storage_kind(void);
+
+static inline nx_poll nx_backend_probe_poll_(void *state, nx_cx *cx) {
+  (void)state;
+  (void)cx;
+  return NX_READY;
+}
+
+/* For NX_BACKEND_STORAGE_EXECUTOR_SLAB: the smallest slot size (a multiple
+ * of 64 bytes) a future of `future_bytes` (no output) fits, found by
+ * spawning into a one-slot executor slab, so it does not depend on the task
+ * header's size. 0 if none up to 1 MiB fits or an executor cannot be made.
+ * The benchmark harnesses size every executor-owned slab with it. */
+static inline size_t nx_backend_slab_slot_for(size_t future_bytes) {
+  nx_future_desc d = {nx_backend_probe_poll_, NULL, future_bytes, 0, 0};
+  static const unsigned char zeros[4096] = {0};
+  if (future_bytes > sizeof zeros) return 0;
+  for (size_t slot = 64; slot <= ((size_t)1 << 20); slot += 64) {
+    nx_slab_config sc;
+    nx_executor_config cfg;
+    nx_executor *ex = NULL;
+    nx_slab_config_init(&sc);
+    sc.slot_size = slot;
+    sc.capacity = 1;
+    nx_executor_config_init(&cfg);
+    cfg.slab = &sc;
+    if (nx_executor_create(&cfg, &ex) != NX_OK) return 0;
+    int rc = nx_spawn_slab(ex, &d, zeros, NULL, NULL);
+    nx_executor_destroy(ex);
+    if (rc >= 0) return slot;
+    if (rc != NX_E2BIG) return 0;
+  }
+  return 0;
+}
 
 /* The running library's version text of the linked backend, "" if it has
  * none, "(unavailable)" if nx_backend_allocator() is NULL. Never NULL. */
@@ -85,6 +135,7 @@ const nx_allocator *nx_allocator_tcmalloc(void);
 #define NX_BACKEND_NAME_OF_(table) ((table) != NULL && (table)->name != NULL ? (table)->name : "?")
 #endif
 
+/* A plugin is always an allocator (the plugin host's storage). */
 #ifdef NXRT_PLUGIN
 #define NX_DEFINE_BACKEND(table_expr)                                      \
   NX_BACKEND_EXPORT const nx_allocator *nxrt_plugin_allocator(void);       \
@@ -93,12 +144,15 @@ const nx_allocator *nx_allocator_tcmalloc(void);
   }                                                                        \
   typedef int nx_backend_defined_as_plugin_
 #else
-#define NX_DEFINE_BACKEND(table_expr)                                      \
+#define NX_DEFINE_BACKEND(table_expr) \
+  NX_DEFINE_BACKEND_STORAGE(table_expr, NX_BACKEND_STORAGE_ALLOCATOR)
+#define NX_DEFINE_BACKEND_STORAGE(table_expr, storage)                     \
   const nx_allocator *nx_backend_allocator(void) { return (table_expr); }  \
   const char *nx_backend_name(void) {                                      \
     const nx_allocator *nx_table_ = nx_backend_allocator();                \
     return NX_BACKEND_NAME_OF_(nx_table_);                                 \
   }                                                                        \
+  nx_backend_storage nx_backend_storage_kind(void) { return (storage); }   \
   typedef int nx_backend_defined_in_tree_
 #endif
 

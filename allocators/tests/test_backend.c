@@ -7,7 +7,8 @@
  *   EXPECT_VERSION     a substring the version text must contain
  *   MAX_SIZE           the largest size to try (the slab backend's limit)
  *   EXPECT_INTERPOSED  1 if this backend replaces malloc for the process, so
- *                      the glibc backend's version must say "interposed". */
+ *                      the glibc backend's version must say "interposed".
+ *   EXPECT_STORAGE     the backend's nx_backend_storage_kind() */
 #include "alloc_check.h"
 #include "nx_backend.h"
 
@@ -28,6 +29,7 @@ int main(void) {
   CHECK(v != NULL && v[0] != '\0');
   CHECK(strstr(v, EXPECT_VERSION) != NULL);
   CHECK(strcmp(nx_backend_version(), v) == 0);
+  CHECK(nx_backend_storage_kind() == EXPECT_STORAGE);
 
   /* The glibc backend tells whether malloc is really glibc's. */
   const char *glibc = nx_allocator_malloc()->version(NULL);

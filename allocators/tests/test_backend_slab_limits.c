@@ -1,4 +1,4 @@
-/* The slab backend (size classes of 64..1152 bytes): sizes above 1152 and
+/* The slab_classes backend (size classes of 64..1152 bytes): sizes above 1152 and
  * alignments above 64 get NULL; a size is freed into the class it came
  * from, so a slot freed with its size is the next one handed out for a size
  * of the same class, and not for another class. */

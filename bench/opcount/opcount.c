@@ -67,9 +67,13 @@ typedef struct opc_params {
   size_t live_tasks;   /* spawn_with_live */
 } opc_params;
 
+typedef struct opc_slot {
+  uint32_t index; /* which g_wakers entry belongs to this task */
+} opc_slot;
+
 typedef struct opc_env {
   nx_executor *ex;
-  int use_slab; /* backend "slab": nx_spawn_slab on an executor-owned slab */
+  int use_slab; /* nx_spawn_slab on an executor-owned slab (nx_backend_storage_kind) */
   opc_params params;
 } opc_env;
 
@@ -95,12 +99,14 @@ static void opc_env_open(opc_env *env, const opc_params *p) {
   nx_executor_config cfg;
   nx_slab_config slab;
   opc_check(nx_executor_config_init(&cfg), "nx_executor_config_init");
-  env->use_slab = strcmp(nx_backend_name(), "slab") == 0;
+  env->use_slab = nx_backend_storage_kind() == NX_BACKEND_STORAGE_EXECUTOR_SLAB;
   env->params = *p;
   if (env->use_slab) {
     opc_check(nx_slab_config_init(&slab), "nx_slab_config_init");
     slab.mode = NX_SLAB_BOUNDED;
-    slab.slot_size = p->future_bytes + 256; /* room for the task header */
+    /* The benchmark harness's slot size for the same future. */
+    slab.slot_size = nx_backend_slab_slot_for(p->future_bytes > sizeof(opc_slot)
+                                                  ? p->future_bytes : sizeof(opc_slot));
     slab.capacity = p->live_tasks + 4 * OPC_BATCH;
     cfg.slab = &slab;
   } else {
@@ -141,9 +147,6 @@ static size_t opc_run_polls(opc_env *env, size_t polls) {
 /* Futures                                                                  */
 /* ------------------------------------------------------------------------ */
 
-typedef struct opc_slot {
-  uint32_t index; /* which g_wakers entry belongs to this task */
-} opc_slot;
 
 /* Completes at its first poll. */
 static nx_poll opc_poll_ready(void *state, nx_cx *cx) {

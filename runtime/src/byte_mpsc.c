@@ -345,11 +345,7 @@ int nx_mpsc_bytes_claim_poll(nx_mpsc_bytes_claim *f, nx_cx *cx, nx_byte_claim *c
     f->owner_ = NX_MBC_QUEUED;
     atomic_fetch_add_explicit(&ch->nwaiting, 1, memory_order_acq_rel); /* see the top */
   }
-  if (f->waker_.task != cx->task) {
-    nx_waker_drop(&f->waker_);
-    nx_waker self = {cx->task};
-    nx_waker_clone(&self, &f->waker_);
-  }
+  nx__waker_store(&f->waker_, cx);
   pthread_mutex_unlock(&ch->lock);
   rc = nx_mpsc_bytes_try_claim(f->tx_, f->len_, c); /* the re-check */
   if (rc != NX_EAGAIN) return nx_mbc_finish(f, rc);

@@ -157,11 +157,7 @@ int nx_local_recv_poll(const nx_local_rx *rx, nx_cx *cx, void *out) {
   if (rc == NX_OK) return NX_READY;
   if (rc != NX_EAGAIN) return rc;
   nx_local_chan *ch = rx->ch_;
-  if (ch->rx_waker.task != cx->task) {
-    nx_waker_drop(&ch->rx_waker);
-    nx_waker self = {cx->task};
-    nx_waker_clone(&self, &ch->rx_waker);
-  }
+  nx__waker_store(&ch->rx_waker, cx);
   return NX_PENDING;
 }
 
@@ -215,11 +211,7 @@ int nx_local_send_poll(nx_local_send *s, nx_cx *cx) {
     nx_waker_drop(&s->waker_);
     return NX_EPIPE;
   }
-  if (s->waker_.task != cx->task) {
-    nx_waker_drop(&s->waker_);
-    nx_waker self = {cx->task};
-    nx_waker_clone(&self, &s->waker_);
-  }
+  nx__waker_store(&s->waker_, cx);
   return NX_PENDING;
 }
 

@@ -17,13 +17,4 @@ static inline size_t nx__ring_capacity(size_t capacity, size_t elem_size) {
  * a zero-size value received with out == NULL is the caller's, not a drop. */
 typedef enum { NX_POP_TAKE, NX_POP_DROP } nx_pop_mode;
 
-/* Stores a clone of the polling task's waker in `slot` unless it already
- * holds that task. */
-static inline void nx__waker_store(nx_waker *slot, nx_cx *cx) {
-  if (slot->task == cx->task) return;
-  nx_waker_drop(slot);
-  nx_waker self = {cx->task};
-  nx_waker_clone(&self, slot);
-}
-
 #endif /* NXRT_CHANNEL_RING_H */

@@ -21,6 +21,6 @@ nx_executor *nx_cx_executor(nx_cx *cx) { return cx ? cx->ex : NULL; }
 nx_task_id nx_cx_task_id(nx_cx *cx) {
   if (cx == NULL || cx->task == NULL) return NX_TASK_ID_NONE;
   nx_task *t = cx->task;
-  return ((uint64_t)cx->ex->table[t->slot].gen << 32) | t->slot;
+  return nx__task_id(cx->ex, t);
 }
 

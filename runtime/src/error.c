@@ -29,4 +29,9 @@ const char *nx_poll_name(int result) {
   return result < 0 ? nx_err_name(result) : "NX_UNKNOWN";
 }
 
-const char *nx_version(void) { return "0.1.0"; }
+#define NX_STR_(x) #x
+#define NX_STR(x) NX_STR_(x)
+
+const char *nx_version(void) {
+  return NX_STR(NXRT_VERSION_MAJOR) "." NX_STR(NXRT_VERSION_MINOR) "." NX_STR(NXRT_VERSION_PATCH);
+}

@@ -119,10 +119,6 @@ static inline bool nx_entry_in_use(const nx_table_entry *e) {
   return ((uintptr_t)e->task & NX_ENTRY_FREE_TAG) == 0 && e->task != NULL;
 }
 
-static inline nx_task_id nx_make_id(uint32_t gen, uint32_t slot) {
-  return ((uint64_t)gen << 32) | slot;
-}
-
 /* Grows the table and/or ring so one more task fits. Slow path of reserve. */
 static int nx_make_room_slow(nx_executor *ex) {
   if (ex->table_free == NX_TABLE_NONE && ex->table_hwm == ex->table_cap) {
@@ -296,7 +292,7 @@ int nx_reserve(nx_executor *ex, unsigned flags, const nx_future_desc *desc, nx_r
 }
 
 static inline void nx_commit(nx_executor *ex, nx_task *t, nx_task_id *id_out, nx_join *join_out) {
-  if (id_out) *id_out = nx_make_id(ex->table[t->slot].gen, t->slot);
+  if (id_out) *id_out = nx__task_id(ex, t);
   if (join_out) {
     atomic_store_explicit(&t->state, 2 * NX_ST_REF, memory_order_relaxed);
     join_out->task = t;

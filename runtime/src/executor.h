@@ -102,15 +102,27 @@ static inline void nx__wake_local(nx_executor *ex, nx_task *t) {
   nx__ring_push(ex, t);
 }
 
-void nx__wake_remote(nx_task *t);
+/* A live task's id (nxrt.h, nx_task_id): its slot, and in the high half the
+ * generation the slot holds now. */
+static inline nx_task_id nx__task_id(const nx_executor *ex, const nx_task *t) {
+  return ((uint64_t)ex->table[t->slot].gen << 32) | t->slot;
+}
+
+/* Internal functions, by the file that defines them. */
+
+/* executor.c */
 void nx__task_free(nx_executor *ex, nx_task *t);
 void nx__task_free_guarded(nx_executor *ex, nx_task *t);
-void nx__ref_drop(nx_task *t);
 void nx__ref_drop_slow(nx_task *t, uint64_t old);
-void nx__unpark(nx_executor *ex);
-
 void nx__executor_add_service(nx_executor *ex, nx_service *s);
 void nx__executor_remove_service(nx_executor *ex, nx_service *s);
+
+/* waker.c */
+void nx__wake_remote(nx_task *t);
+void nx__ref_drop(nx_task *t);
+
+/* park.c */
+void nx__unpark(nx_executor *ex);
 int64_t nx__now_ns(void);
 
 #endif /* NXRT_EXECUTOR_H */

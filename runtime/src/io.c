@@ -70,21 +70,21 @@ static void nx_io_service_shutdown(nx_service *s, nx_executor *ex) {
   free(svc);
 }
 
+static nx_service *nx_io_service_create(nx_executor *ex) {
+  (void)ex;
+  nx_io_service *svc = calloc(1, sizeof *svc);
+  if (svc == NULL) return NULL;
+  svc->base.poll = nx_io_service_poll;
+  svc->base.next_deadline_ns = NULL;
+  svc->base.shutdown = nx_io_service_shutdown;
+  return &svc->base;
+}
+
 static int nx_io_service_get(nx_executor *ex, nx_io_service **out) {
-  int rc = nx__service_check(ex);
-  if (rc < 0) return rc;
-  nx_service *s = nx__service_find(ex, nx_io_service_poll);
-  if (s == NULL) {
-    nx_io_service *svc = calloc(1, sizeof *svc);
-    if (svc == NULL) return NX_ENOMEM;
-    svc->base.poll = nx_io_service_poll;
-    svc->base.next_deadline_ns = NULL;
-    svc->base.shutdown = nx_io_service_shutdown;
-    nx__executor_add_service(ex, &svc->base);
-    s = &svc->base;
-  }
+  nx_service *s = NULL;
+  int rc = nx__service_get(ex, nx_io_service_poll, nx_io_service_create, &s);
   *out = (nx_io_service *)s;
-  return NX_OK;
+  return rc;
 }
 
 /* Called by nx__poll_events (park.c) on the executor thread. */
@@ -146,19 +146,11 @@ static inline int nx_io_check(const nx_io *io, const nx_cx *cx, unsigned side) {
   return NX_OK;
 }
 
-/* Stores the polling task as the side's waker (a clone, once per task). */
-static inline void nx_io_store_waker(nx_waker *slot, nx_cx *cx) {
-  if (slot->task == cx->task) return;
-  nx_waker_drop(slot);
-  nx_waker self = {cx->task};
-  nx_waker_clone(&self, slot);
-}
-
 static int nx_io_poll_side(nx_io *io, nx_cx *cx, unsigned side) {
   int rc = nx_io_check(io, cx, side);
   if (rc < 0) return rc;
   if (io->readiness_ & side) return NX_READY;
-  nx_io_store_waker(side == NX_IO_READ ? &io->reader_ : &io->writer_, cx);
+  nx__waker_store(side == NX_IO_READ ? &io->reader_ : &io->writer_, cx);
   return NX_PENDING;
 }
 
@@ -188,7 +180,7 @@ int nx_io_read_poll(nx_io *io, nx_cx *cx, void *buf, size_t len, size_t *n_out) 
     else if (errno != EINTR)
       return -errno;
   }
-  nx_io_store_waker(&io->reader_, cx);
+  nx__waker_store(&io->reader_, cx);
   return NX_PENDING;
 }
 
@@ -208,7 +200,7 @@ int nx_io_write_poll(nx_io *io, nx_cx *cx, const void *buf, size_t len, size_t *
     else if (errno != EINTR)
       return -errno;
   }
-  nx_io_store_waker(&io->writer_, cx);
+  nx__waker_store(&io->writer_, cx);
   return NX_PENDING;
 }
 

@@ -1,6 +1,7 @@
 /* Join handles: a reference to a finished-or-not task whose join block holds
  * the output and the awaiting task's waker. Executor thread only. */
 #include "executor.h"
+#include "waker_slot.h"
 
 #include <string.h>
 
@@ -24,11 +25,7 @@ int nx_join_poll(nx_join *j, nx_cx *cx, void *out, size_t out_size) {
   nx_task *t = j->task;
   if (t->flags & NX_TF_DONE) return nx_join_finish(j, out, out_size);
   nx_join_block *jb = nx__task_join(t);
-  if (jb->waiter.task != cx->task) {
-    nx_waker_drop(&jb->waiter);
-    nx_waker self = {cx->task};
-    nx_waker_clone(&self, &jb->waiter);
-  }
+  nx__waker_store(&jb->waiter, cx);
   return NX_PENDING;
 }
 
@@ -50,5 +47,5 @@ nx_task_id nx_join_id(const nx_join *j) {
   if (j == NULL || j->task == NULL) return NX_TASK_ID_NONE;
   nx_task *t = j->task;
   if (t->ex->shut) return NX_TASK_ID_NONE;
-  return ((uint64_t)t->ex->table[t->slot].gen << 32) | t->slot;
+  return nx__task_id(t->ex, t);
 }

@@ -6,6 +6,7 @@
 
 #include "executor.h"
 #include "nxrt_services.h"
+#include "waker_slot.h"
 
 /* The executor's service whose poll hook is `poll`, or NULL. Services are
  * identified by their hook: each kind has its own, and an executor has at
@@ -23,6 +24,24 @@ static inline nx_service *nx__service_find(nx_executor *ex,
 static inline int nx__service_check(nx_executor *ex) {
   if (ex->shut || ex->shutting_down) return NX_ESHUTDOWN;
   if (!nx__on_owner(ex)) return NX_EWRONGTHREAD;
+  return NX_OK;
+}
+
+/* The executor's service of one kind, made on first use: NX_OK with *out,
+ * the error of nx__service_check, or NX_ENOMEM when `create` (which
+ * allocates the service and sets its hooks, `poll` among them) returns
+ * NULL. The one find-or-create every service uses. */
+static inline int nx__service_get(nx_executor *ex, void (*poll)(nx_service *, nx_executor *),
+                                  nx_service *(*create)(nx_executor *ex), nx_service **out) {
+  int rc = nx__service_check(ex);
+  if (rc < 0) return rc;
+  nx_service *s = nx__service_find(ex, poll);
+  if (s == NULL) {
+    s = create(ex);
+    if (s == NULL) return NX_ENOMEM;
+    nx__executor_add_service(ex, s);
+  }
+  *out = s;
   return NX_OK;
 }
 

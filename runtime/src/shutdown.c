@@ -128,31 +128,30 @@ static void nx_shutdown_service_shutdown(nx_service *s, nx_executor *ex) {
   free(svc);
 }
 
-static int nx_shutdown_service_get(nx_executor *ex, nx_shutdown_service **out) {
-  int rc = nx__service_check(ex);
-  if (rc < 0) return rc;
-  nx_service *s = nx__service_find(ex, nx_shutdown_service_poll);
-  if (s == NULL) {
-    nx_shutdown_service *svc = calloc(1, sizeof *svc);
-    nx_shutdown *h = calloc(1, sizeof *h);
-    if (svc == NULL || h == NULL || nx_cancel_token_create(&h->tok) < 0) {
-      free(svc);
-      free(h);
-      return NX_ENOMEM;
-    }
-    atomic_init(&h->refs, 1);
-    svc->base.poll = nx_shutdown_service_poll;
-    svc->base.next_deadline_ns = NULL;
-    svc->base.shutdown = nx_shutdown_service_shutdown;
-    svc->sig_src.ready = nx_sig_ready;
-    svc->ex = ex;
-    svc->h = h;
-    svc->sig_fd = -1;
-    nx__executor_add_service(ex, &svc->base);
-    s = &svc->base;
+static nx_service *nx_shutdown_service_create(nx_executor *ex) {
+  nx_shutdown_service *svc = calloc(1, sizeof *svc);
+  nx_shutdown *h = calloc(1, sizeof *h);
+  if (svc == NULL || h == NULL || nx_cancel_token_create(&h->tok) < 0) {
+    free(svc);
+    free(h);
+    return NULL;
   }
+  atomic_init(&h->refs, 1);
+  svc->base.poll = nx_shutdown_service_poll;
+  svc->base.next_deadline_ns = NULL;
+  svc->base.shutdown = nx_shutdown_service_shutdown;
+  svc->sig_src.ready = nx_sig_ready;
+  svc->ex = ex;
+  svc->h = h;
+  svc->sig_fd = -1;
+  return &svc->base;
+}
+
+static int nx_shutdown_service_get(nx_executor *ex, nx_shutdown_service **out) {
+  nx_service *s = NULL;
+  int rc = nx__service_get(ex, nx_shutdown_service_poll, nx_shutdown_service_create, &s);
   *out = (nx_shutdown_service *)s;
-  return NX_OK;
+  return rc;
 }
 
 int nx_shutdown_handle(nx_executor *ex, nx_shutdown **out) {

@@ -58,21 +58,21 @@ static void nx_timer_service_shutdown(nx_service *s, nx_executor *ex) {
   free(ts);
 }
 
+static nx_service *nx_timer_service_create(nx_executor *ex) {
+  (void)ex;
+  nx_timer_service *ts = calloc(1, sizeof *ts);
+  if (ts == NULL) return NULL;
+  ts->base.poll = nx_timer_service_poll;
+  ts->base.next_deadline_ns = nx_timer_service_next_deadline;
+  ts->base.shutdown = nx_timer_service_shutdown;
+  return &ts->base;
+}
+
 static int nx_timer_service_get(nx_executor *ex, nx_timer_service **out) {
-  int rc = nx__service_check(ex);
-  if (rc < 0) return rc;
-  nx_service *s = nx__service_find(ex, nx_timer_service_poll);
-  if (s == NULL) {
-    nx_timer_service *ts = calloc(1, sizeof *ts);
-    if (ts == NULL) return NX_ENOMEM;
-    ts->base.poll = nx_timer_service_poll;
-    ts->base.next_deadline_ns = nx_timer_service_next_deadline;
-    ts->base.shutdown = nx_timer_service_shutdown;
-    nx__executor_add_service(ex, &ts->base);
-    s = &ts->base;
-  }
+  nx_service *s = NULL;
+  int rc = nx__service_get(ex, nx_timer_service_poll, nx_timer_service_create, &s);
   *out = (nx_timer_service *)s;
-  return NX_OK;
+  return rc;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -86,11 +86,7 @@ int nx__timer_entry_poll(nx_timer_entry *e, nx_cx *cx) {
   }
   if (e->svc != NULL) {
     /* Polled by another task than the one registered: wake that one now. */
-    if (e->waker.task != cx->task) {
-      nx_waker_drop(&e->waker);
-      nx_waker self = {cx->task};
-      nx_waker_clone(&self, &e->waker);
-    }
+    nx__waker_store(&e->waker, cx);
     return NX_PENDING;
   }
   nx_timer_service *ts;

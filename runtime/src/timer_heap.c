@@ -3,6 +3,8 @@
 
 #include <stdlib.h>
 
+#include "nx_assert.h"
+
 static inline int nx_entry_before(const nx_timer_entry *a, const nx_timer_entry *b) {
   return a->deadline_ns < b->deadline_ns ||
          (a->deadline_ns == b->deadline_ns && a->seq < b->seq);
@@ -12,6 +14,17 @@ static inline void nx_heap_set(nx_timer_heap *h, uint32_t i, nx_timer_entry *e) 
   h->items[i] = e;
   e->heap_index = i;
 }
+
+#ifdef NXRT_EXPENSIVE_CHECKS
+/* The heap property and every entry's back index: O(n). */
+static int nx_heap_valid(const nx_timer_heap *h) {
+  for (uint32_t i = 0; i < h->len; i++) {
+    if (h->items[i]->heap_index != i) return 0;
+    if (i > 0 && nx_entry_before(h->items[i], h->items[(i - 1) / 2])) return 0;
+  }
+  return 1;
+}
+#endif
 
 static void nx_heap_sift_up(nx_timer_heap *h, uint32_t i) {
   nx_timer_entry *e = h->items[i];
@@ -50,21 +63,25 @@ int nx__timer_heap_push(nx_timer_heap *h, nx_timer_entry *e) {
   e->heap_index = h->len;
   h->len++;
   nx_heap_sift_up(h, e->heap_index);
+  NX_ASSERT_EXPENSIVE(nx_heap_valid(h));
   return NX_OK;
 }
 
 void nx__timer_heap_remove(nx_timer_heap *h, nx_timer_entry *e) {
   uint32_t i = e->heap_index;
+  NX_ASSERT(i < h->len && h->items[i] == e); /* "must be in the heap" */
   e->heap_index = NX_TIMER_UNREGISTERED;
   nx_timer_entry *last = h->items[--h->len];
   if (i == h->len) return;
   /* The last entry fills the hole and moves whichever way it must. */
   nx_heap_set(h, i, last);
   nx__timer_heap_update(h, last);
+  NX_ASSERT_EXPENSIVE(nx_heap_valid(h));
 }
 
 void nx__timer_heap_update(nx_timer_heap *h, nx_timer_entry *e) {
   uint32_t i = e->heap_index;
+  NX_ASSERT(i < h->len && h->items[i] == e); /* "must be in the heap" */
   if (i > 0 && nx_entry_before(e, h->items[(i - 1) / 2]))
     nx_heap_sift_up(h, i);
   else

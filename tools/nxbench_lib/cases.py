@@ -27,7 +27,7 @@ PHASES = ("start", "end")   # floors run at both ends of a round
 EXECUTOR_GROUP = "executor"  # every executor binary prints the same catalogue
 
 # Backends: the display order of the built-in ones, the peers, the floor binary.
-BUILTIN_BACKENDS = ("malloc", "slab", "jemalloc", "mimalloc", "tcmalloc")
+BUILTIN_BACKENDS = ("malloc", "slab", "slab_classes", "jemalloc", "mimalloc", "tcmalloc")
 PEER_BACKENDS = ("asio", "libuv")
 FLOOR_BACKEND = "floor"
 

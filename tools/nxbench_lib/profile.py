@@ -55,8 +55,15 @@ def add_arguments(parser):
     gate.add_common_arguments(parser)
 
 
+# The executor's own task storage (runtime/src): counted as allocator work,
+# like the backends in allocators/.
+STORAGE_SOURCES = ("/runtime/src/malloc.c", "/runtime/src/slab.c", "/runtime/src/slab.h")
+
+
 def classify(obj, path, function):
     """'executor', 'allocator', 'driver' or 'other' for one function."""
+    if path.endswith(STORAGE_SOURCES):
+        return "allocator"
     if "/runtime/src/" in path:
         return "executor"
     if "/allocators/" in path or ALLOC_LIBS.search(os.path.basename(obj)):

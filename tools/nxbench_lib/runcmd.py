@@ -53,7 +53,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "  tools/nxbench run --resume reports/runs/20261125-210000   finish an interrupted run")
     parser.add_argument(
         "--backend", action="append", metavar="NAME[=PATH.so]",
-        help="run only this backend (repeatable). NAME is a built backend (malloc, slab, "
+        help="run only this backend (repeatable). NAME is a built backend (malloc, slab "
+             "(the executor-owned slab), slab_classes (size classes of slabs as an allocator), "
              "jemalloc, mimalloc, tcmalloc, the example 'bump', or the peers asio and libuv); "
              "NAME=PATH.so runs the plugin host with the allocator plugin at PATH "
              "(allocators/README.md says how to write one) and reports it as NAME. "

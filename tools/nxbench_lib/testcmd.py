@@ -28,33 +28,25 @@ from __future__ import annotations
 import argparse
 import concurrent.futures
 import importlib
-import json
 import os
 import re
 import shlex
 import subprocess
-import sys
 import threading
 import time
 import traceback
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from . import BUILD_ROOT, REPO_ROOT, TOOLS_DIR, CliError, say
 from .deps import require_programs
+from .testbuild import (CTEST_PROGRESS, Tally, Variant, configure_and_build, list_tests,
+                        props, read_junit, rel, stream, tail)
 
 LOG_DIR = BUILD_ROOT / "nxbench-test"
 VALGRIND_SUPPRESSIONS = REPO_ROOT / "tests" / "valgrind.supp"
 VALGRIND_ERROR_EXIT = 99
-
-
-@dataclass(frozen=True)
-class Variant:
-    name: str
-    preset: str          # configure, build and test preset in CMakePresets.json
-    what: str            # which tests run, for the progress line
-    build_without_tests: bool = True  # False: skip the build if no test selected
 
 
 VARIANTS = {
@@ -74,15 +66,14 @@ class ExtraStep:
     name: str
     module: str
     function: str
-    issue: int
     what: str
 
 
-# Later issues add their checks here (the module being absent is fine).
+# Checks other modules deliver; a missing module or function is a failure.
 EXTRA_STEPS = (
-    ExtraStep("smoke", "runcmd", "smoke_check", 4,
+    ExtraStep("smoke", "runcmd", "smoke_check",
               "benchmark smoke run (nxbench run --quick), output checked for form"),
-    ExtraStep("gate", "gate", "run_gate", 5,
+    ExtraStep("gate", "gate", "run_gate",
               "callgrind instruction-count regression gate"),
 )
 
@@ -95,142 +86,8 @@ FUZZ_REPRODUCERS = REPO_ROOT / "tests" / "fuzz" / "reproducers"
 FUZZ_STATUS = re.compile(r"^#(\d+)\s+\w+\s+cov: (\d+) ft: (\d+) corp: (\d+)")
 
 
-@dataclass
-class Tally:
-    passed: int = 0
-    failed: int = 0
-    skipped: int = 0
-    failures: list[str] = field(default_factory=list)  # "step: name (log: path)"
-    attempted: set[str] = field(default_factory=set)    # presets this run tried to build
-    broken: set[str] = field(default_factory=set)       # presets whose configure failed
-
-    def fail(self, step: str, name: str, log: Path | None) -> None:
-        self.failed += 1
-        where = f"  (log: {rel(log)})" if log else ""
-        self.failures.append(f"{step}: {name}{where}")
-
-
-def rel(path: Path) -> str:
-    try:
-        return str(path.relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
-
-
-# --------------------------------------------------------------------------
-# running commands
-
-CTEST_PROGRESS = re.compile(r"^\s*\d+/\d+ Test +#\d+: ")
-
-
-def stream(cmd: list[str], log, *, echo: bool, show=None, cwd: Path = REPO_ROOT,
-           env: dict | None = None) -> int:
-    """Runs `cmd`, writing its output to `log` as it comes; lines go to the
-    terminal too when `echo`, or when `show(line)` is true."""
-    log.write(f"\n$ {shlex.join(cmd)}\n")
-    log.flush()
-    try:
-        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT, text=True, errors="replace")
-    except OSError as e:
-        log.write(f"cannot start {cmd[0]}: {e}\n")
-        say(f"    cannot start {cmd[0]}: {e}")
-        return 127
-    assert proc.stdout is not None
-    for line in proc.stdout:
-        log.write(line)
-        if echo or (show and show(line)):
-            sys.stdout.write("    " + line)
-            sys.stdout.flush()
-    rc = proc.wait()
-    log.write(f"[exit status {rc}]\n")
-    log.flush()
-    return rc
-
-
-def tail(path: Path, lines: int = 40) -> str:
-    try:
-        text = path.read_text(errors="replace").splitlines()
-    except OSError:
-        return ""
-    return "\n".join("    | " + line for line in text[-lines:])
-
-
-def list_tests(preset: str, extra: list[str] = ()) -> list[dict]:
-    """The tests `ctest --preset` would run (after configure), as ctest's
-    json-v1 entries: name, command, properties."""
-    proc = subprocess.run(["ctest", "--preset", preset, "--show-only=json-v1", *extra],
-                          cwd=REPO_ROOT, capture_output=True, text=True, check=False)
-    if proc.returncode != 0:
-        raise CliError(f"`ctest --preset {preset} --show-only=json-v1` failed: "
-                       f"{proc.stderr.strip() or proc.stdout.strip()}")
-    try:
-        return json.loads(proc.stdout).get("tests", [])
-    except json.JSONDecodeError as e:
-        raise CliError(f"ctest printed unreadable JSON for preset {preset}: {e}") from e
-
-
-def props(test: dict) -> dict:
-    return {p["name"]: p["value"] for p in test.get("properties", [])}
-
-
 # --------------------------------------------------------------------------
 # steps
-
-def configure_and_build(v: Variant, args, tally: Tally, log, log_path: Path,
-                        build: bool = True) -> list[dict] | None:
-    """Configures (and builds) preset `v.preset`; returns the tests it would
-    run, or None after recording a failure."""
-    t0 = time.monotonic()
-    say(f"[{v.name}] configure: cmake --preset {v.preset}")
-    if stream(["cmake", "--preset", v.preset], log, echo=args.verbose) != 0:
-        say(tail(log_path))
-        tally.fail(v.name, "configure failed", log_path)
-        tally.broken.add(v.preset)
-        return None
-    try:
-        tests = list_tests(v.preset)
-    except CliError as e:
-        log.write(f"{e}\n")
-        tally.fail(v.name, f"cannot list tests: {e}", log_path)
-        return None
-    if not tests:
-        say(f"[{v.name}] no tests selected ({v.what}): nothing to run")
-        if not v.build_without_tests:
-            say(f"[{v.name}] skipping the {v.preset} build, no test would use it")
-            return []
-    if not build:
-        return tests
-    # -k (keep going): one target that fails to compile should not hide the
-    # results of every test that does build; those still run.
-    say(f"[{v.name}] build: cmake --build --preset {v.preset} -j{args.jobs} -- -k")
-    tally.attempted.add(v.preset)
-    rc = stream(["cmake", "--build", "--preset", v.preset, f"-j{args.jobs}", "--", "-k"], log,
-                echo=args.verbose)
-    if rc != 0:
-        say(tail(log_path))
-        tally.fail(v.name, "build failed (tests whose targets built still run)", log_path)
-    say(f"[{v.name}] configure + build {'FAILED' if rc else 'done'} in "
-        f"{time.monotonic() - t0:.0f}s")
-    return tests
-
-
-def read_junit(path: Path) -> list[tuple[str, str, str]]:
-    """(test name, status, why) from ctest's --output-junit file. status is
-    run (passed), fail, skip (the test asked to be skipped: SKIP_RETURN_CODE
-    or SKIP_REGULAR_EXPRESSION; or DISABLED), or notrun (ctest could not run
-    it, e.g. its executable failed to build: a failure)."""
-    root = ET.parse(path).getroot()
-    out = []
-    for tc in root.iter("testcase"):
-        status = tc.get("status", "?")
-        skipped = tc.find("skipped")
-        why = skipped.get("message", "") if skipped is not None else ""
-        if status == "disabled" or (status == "notrun" and why.startswith("SKIP_")):
-            status = "skip"
-        out.append((tc.get("name", "?"), status, why))
-    return out
-
 
 def run_variant(v: Variant, args, tally: Tally) -> None:
     log_path = args.log_dir / f"{v.name}.log"
@@ -420,7 +277,7 @@ def run_extra(step: ExtraStep, args, tally: Tally) -> None:
     path = TOOLS_DIR / "nxbench_lib" / f"{step.module}.py"
     where = f"tools/nxbench_lib/{step.module}.py"
     if not path.exists():
-        say(f"[{step.name}] skipped: {where} arrives with issue {step.issue} ({step.what})")
+        tally.fail(step.name, f"{where} is missing ({step.what})", None)
         return
     log_path = args.log_dir / f"{step.name}.log"
     try:
@@ -431,7 +288,7 @@ def run_extra(step: ExtraStep, args, tally: Tally) -> None:
         return
     fn = getattr(mod, step.function, None)
     if fn is None:
-        say(f"[{step.name}] skipped: {where} has no {step.function}() yet ({step.what})")
+        tally.fail(step.name, f"{where} has no {step.function}() ({step.what})", None)
         return
     say(f"[{step.name}] {step.what}: {step.module}.{step.function}()")
     try:
@@ -467,7 +324,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "(leaks are errors)",
         "  fuzz      preset `fuzz`: libFuzzer target tests/fuzz/fuzz_api for "
         "--fuzz-seconds (ASan+UBSan)",
-        *(f"  {s.name:<9} {s.what} ({s.module}.{s.function}, issue {s.issue})"
+        *(f"  {s.name:<9} {s.what} ({s.module}.{s.function})"
           for s in EXTRA_STEPS)])
     parser.add_argument("--only", metavar="STEPS",
                         help=f"comma-separated steps to run (default: all): {','.join(STEPS)}")

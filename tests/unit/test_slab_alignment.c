@@ -1,7 +1,7 @@
 /* Every slot of every slot size (1..1 MiB after rounding) starts on a 64-byte
  * boundary, in both modes, across chunk boundaries; slot size is rounded up
  * to a multiple of 64. */
-#include "alloc_check.h"
+#include "nx_test.h"
 #include "slab.h"
 
 #include <stdint.h>
@@ -10,15 +10,15 @@
 static void check_mode(nx_slab_mode mode, size_t slot_size, size_t capacity, size_t count) {
   nx_slab_config cfg = {slot_size, capacity, mode};
   nx_slab *slab = NULL;
-  CHECK(nx_slab_create(&cfg, &slab) == NX_OK);
+  NX_CHECK(nx_slab_create(&cfg, &slab) == NX_OK);
   size_t rounded = (slot_size + 63) / 64 * 64;
-  CHECK(nx_slab_slot_size(slab) == rounded);
+  NX_CHECK(nx_slab_slot_size(slab) == rounded);
   void *p[64];
-  CHECK(count <= 64);
+  NX_CHECK(count <= 64);
   for (size_t i = 0; i < count; i++) {
     p[i] = nx_slab_alloc(slab);
-    CHECK(p[i] != NULL);
-    CHECK((uintptr_t)p[i] % 64 == 0);
+    NX_CHECK(p[i] != NULL);
+    NX_CHECK((uintptr_t)p[i] % 64 == 0);
     memset(p[i], 0xab, rounded); /* the whole slot is usable */
   }
   for (size_t i = 0; i < count; i++) nx_slab_free(slab, p[i]);

@@ -1,6 +1,6 @@
 /*
  * Slab: fixed-size slots, one intrusive LIFO freelist, O(1) alloc and free.
- * Layout and fast paths: allocators/slab.h. Public API: nxrt.h.
+ * Layout and fast paths: slab.h. Public API: nxrt.h.
  *
  * Licensed under the MIT license (see LICENSE).
  */

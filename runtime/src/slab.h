@@ -25,8 +25,8 @@
  *
  * Licensed under the MIT license (see LICENSE).
  */
-#ifndef NXRT_ALLOCATORS_SLAB_H
-#define NXRT_ALLOCATORS_SLAB_H
+#ifndef NXRT_SLAB_H
+#define NXRT_SLAB_H
 
 #include "nxrt.h"
 

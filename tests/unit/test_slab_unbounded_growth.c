@@ -1,7 +1,7 @@
 /* An unbounded slab grows to 1,000,000 slots in chunks, every slot aligned
  * and distinct, then all are freed (in an order unrelated to allocation, so
  * frees cross chunks) and reused without growing again. */
-#include "alloc_check.h"
+#include "nx_test.h"
 #include "slab.h"
 
 #include <stdint.h>
@@ -16,26 +16,26 @@ static int cmp_ptr(const void *a, const void *b) {
 
 int main(void) {
   nx_slab_config cfg;
-  CHECK(nx_slab_config_init(&cfg) == NX_OK);
+  NX_CHECK(nx_slab_config_init(&cfg) == NX_OK);
   cfg.slot_size = 64;
   cfg.capacity = CHUNK;
   cfg.mode = NX_SLAB_UNBOUNDED;
   nx_slab *slab = NULL;
-  CHECK(nx_slab_create(&cfg, &slab) == NX_OK);
-  CHECK(nx_slab_capacity(slab) == 0); /* first chunk comes with the first alloc */
+  NX_CHECK(nx_slab_create(&cfg, &slab) == NX_OK);
+  NX_CHECK(nx_slab_capacity(slab) == 0); /* first chunk comes with the first alloc */
 
   void **p = malloc(sizeof *p * N);
-  CHECK(p != NULL);
+  NX_CHECK(p != NULL);
   for (size_t i = 0; i < N; i++) {
     p[i] = nx_slab_alloc(slab);
-    CHECK(p[i] != NULL);
-    CHECK((uintptr_t)p[i] % 64 == 0);
+    NX_CHECK(p[i] != NULL);
+    NX_CHECK((uintptr_t)p[i] % 64 == 0);
     *(size_t *)p[i] = i;
   }
   size_t chunks = (N + CHUNK - 1) / CHUNK;
-  CHECK(nx_slab_in_use(slab) == N);
-  CHECK(nx_slab_capacity(slab) == chunks * CHUNK);
-  for (size_t i = 0; i < N; i++) CHECK(*(size_t *)p[i] == i);
+  NX_CHECK(nx_slab_in_use(slab) == N);
+  NX_CHECK(nx_slab_capacity(slab) == chunks * CHUNK);
+  for (size_t i = 0; i < N; i++) NX_CHECK(*(size_t *)p[i] == i);
 
   /* Free in a shuffled order (fixed seed) so consecutive frees hit different chunks. */
   srand(12345);
@@ -46,31 +46,31 @@ int main(void) {
     p[j] = t;
   }
   for (size_t i = 0; i < N; i++) nx_slab_free(slab, p[i]);
-  CHECK(nx_slab_in_use(slab) == 0);
-  CHECK(nx_slab_capacity(slab) == chunks * CHUNK);
+  NX_CHECK(nx_slab_in_use(slab) == 0);
+  NX_CHECK(nx_slab_capacity(slab) == chunks * CHUNK);
 
   /* Reuse: the same N slots come back (as a set), with no growth. */
   void **q = malloc(sizeof *q * N);
-  CHECK(q != NULL);
+  NX_CHECK(q != NULL);
   for (size_t i = 0; i < N; i++) {
     q[i] = nx_slab_alloc(slab);
-    CHECK(q[i] != NULL);
+    NX_CHECK(q[i] != NULL);
   }
-  CHECK(nx_slab_capacity(slab) == chunks * CHUNK);
-  CHECK(nx_slab_in_use(slab) == N);
+  NX_CHECK(nx_slab_capacity(slab) == chunks * CHUNK);
+  NX_CHECK(nx_slab_in_use(slab) == N);
   qsort(p, N, sizeof *p, cmp_ptr);
   qsort(q, N, sizeof *q, cmp_ptr);
-  for (size_t i = 0; i < N; i++) CHECK(p[i] == q[i]);
-  for (size_t i = 1; i < N; i++) CHECK(q[i] != q[i - 1]);
+  for (size_t i = 0; i < N; i++) NX_CHECK(p[i] == q[i]);
+  for (size_t i = 1; i < N; i++) NX_CHECK(q[i] != q[i - 1]);
 
   /* Filling the last chunk does not grow; one more slot grows by one chunk. */
   size_t spare = chunks * CHUNK - N;
-  for (size_t i = 0; i < spare; i++) CHECK(nx_slab_alloc(slab) != NULL);
-  CHECK(nx_slab_capacity(slab) == chunks * CHUNK);
+  for (size_t i = 0; i < spare; i++) NX_CHECK(nx_slab_alloc(slab) != NULL);
+  NX_CHECK(nx_slab_capacity(slab) == chunks * CHUNK);
   void *extra = nx_slab_alloc(slab);
-  CHECK(extra != NULL);
-  CHECK(nx_slab_capacity(slab) == (chunks + 1) * CHUNK);
-  CHECK(nx_slab_in_use(slab) == N + spare + 1);
+  NX_CHECK(extra != NULL);
+  NX_CHECK(nx_slab_capacity(slab) == (chunks + 1) * CHUNK);
+  NX_CHECK(nx_slab_in_use(slab) == N + spare + 1);
   /* Destroy with slots still in use frees every chunk (checked by ASan/Valgrind). */
   free(p);
   free(q);
