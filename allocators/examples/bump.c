@@ -11,7 +11,8 @@
  *                 or: cc -shared -fPIC -DNXRT_PLUGIN -I runtime/include \
  *                        -I allocators/include allocators/examples/bump.c -o libbump.so
  *
- * Single-threaded, like the executor that uses it.
+ * One arena per process, unlocked: every executor that spawns with it must
+ * run on the same thread (two executors on two threads would race on it).
  *
  * Licensed under the MIT license (see LICENSE).
  */

@@ -194,7 +194,13 @@ typedef struct nx_cx nx_cx;        /* poll context: valid only during a poll */
  * process (so a mislinked binary cannot pose as another backend); may be NULL.
  * `thread_safe_free` is informational: nxrt only ever frees a task on the
  * executor's thread, or — after shutdown — on the thread that drops the last
- * waker, with no other thread touching the allocator at that time. */
+ * waker, with no other thread touching the allocator at that time.
+ * One allocator (one table and its ctx) is shared by every executor that
+ * spawns with it: when those executors run on different threads, `alloc`
+ * and `free` are called concurrently and must be safe for that (glibc,
+ * jemalloc, mimalloc and tcmalloc are; the slab_classes backend and the bump
+ * example keep one unlocked state per process and are not: give them
+ * executors of one thread only). */
 typedef struct nx_allocator {
   const char *name;
   void *(*alloc)(void *ctx, size_t size, size_t align);
