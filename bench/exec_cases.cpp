@@ -747,6 +747,7 @@ BackendInfo binary_backend() {
 }
 
 int register_services_cases(Env& env);  // services_cases.cpp
+int register_net_cases(Env& env);       // net_cases.cpp
 
 int register_cases(Env& env) {
   if (g_alloc == nullptr) {
@@ -801,6 +802,7 @@ int register_cases(Env& env) {
       });
   // io_woken_poll, timer_fire, channel_roundtrip (bench/services_cases.cpp)
   if (register_services_cases(env) != 0) return 1;
+  if (register_net_cases(env) != 0) return 1;
   return 0;
 }
 

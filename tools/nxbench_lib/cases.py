@@ -7,12 +7,16 @@ from __future__ import annotations
 # Every executor binary (nxbench_<backend>) has all of these, in this order.
 EXECUTOR_CASES = ("spawn_poll_free", "poll_queued", "self_wake_poll", "wake_other_poll",
                   "waker_clone_drop", "spawn_with_live", "churn", "cross_wake_busy",
-                  "cross_wake_parked", "io_woken_poll", "timer_fire", "channel_roundtrip")
+                  "cross_wake_parked", "io_woken_poll", "timer_fire", "channel_roundtrip",
+                  "tcp_echo_rtt", "udp_echo_rtt", "tcp_throughput")
+# Network cases (bench/net_echo.h): every server under test has them.
+NET_CASES = ("tcp_echo_rtt", "udp_echo_rtt", "tcp_throughput")
 FLOOR_CASES = ("indirect_call", "pingpong", "eventfd_roundtrip")
 PEER_CASES = {"asio": ("spawn_poll_free", "cross_wake_busy", "cross_wake_parked"),
               "libuv": ("cross_wake_busy", "cross_wake_parked")}
 # Cases that need a core pair (absent on a one-core machine).
-CROSS_CASES = ("pingpong", "eventfd_roundtrip", "cross_wake_busy", "cross_wake_parked")
+CROSS_CASES = ("pingpong", "eventfd_roundtrip", "cross_wake_busy", "cross_wake_parked") + \
+    NET_CASES
 # Allocator-independent: no allocation in the timed operation, so every
 # backend should measure the same. Their differences are the run's noise.
 CONTROL_CASES = ("poll_queued", "self_wake_poll", "waker_clone_drop")
