@@ -134,6 +134,8 @@ BackendInfo binary_backend() {
   return BackendInfo{"floor", std::string("glibc ") + gnu_get_libc_version(), "floor"};
 }
 
+int register_floor_net_cases(Env& env);  // floor_net_cases.cpp
+
 int register_cases(Env& env) {
   Env* e = &env;
   for (Mode m : {Mode::kBatched, Mode::kSingle})
@@ -149,7 +151,7 @@ int register_cases(Env& env) {
              "eventfd write, other thread blocked in read() answers by eventfd",
              [e, p](benchmark::State& st) { eventfd_roundtrip(st, *e, p); });
   }
-  return 0;
+  return register_floor_net_cases(env);
 }
 
 }  // namespace nxb

@@ -11,12 +11,13 @@ EXECUTOR_CASES = ("spawn_poll_free", "poll_queued", "self_wake_poll", "wake_othe
                   "tcp_echo_rtt", "udp_echo_rtt", "tcp_throughput")
 # Network cases (bench/net_echo.h): every server under test has them.
 NET_CASES = ("tcp_echo_rtt", "udp_echo_rtt", "tcp_throughput")
-FLOOR_CASES = ("indirect_call", "pingpong", "eventfd_roundtrip")
+FLOOR_CASES = ("indirect_call", "pingpong", "eventfd_roundtrip") + \
+    tuple(c + "_floor" for c in NET_CASES)
 PEER_CASES = {"asio": ("spawn_poll_free", "cross_wake_busy", "cross_wake_parked"),
               "libuv": ("cross_wake_busy", "cross_wake_parked")}
 # Cases that need a core pair (absent on a one-core machine).
 CROSS_CASES = ("pingpong", "eventfd_roundtrip", "cross_wake_busy", "cross_wake_parked") + \
-    NET_CASES
+    NET_CASES + tuple(c + "_floor" for c in NET_CASES)
 # Allocator-independent: no allocation in the timed operation, so every
 # backend should measure the same. Their differences are the run's noise.
 CONTROL_CASES = ("poll_queued", "self_wake_poll", "waker_clone_drop")
@@ -27,7 +28,8 @@ FLOOR_BACKEND = "floor"
 DEFAULT_REFERENCE = "malloc"
 
 # The floor a case is read against (same run, same round).
-FLOOR_FOR_CASE = {"cross_wake_busy": "pingpong", "cross_wake_parked": "eventfd_roundtrip"}
+FLOOR_FOR_CASE = {"cross_wake_busy": "pingpong", "cross_wake_parked": "eventfd_roundtrip",
+                  **{c: c + "_floor" for c in NET_CASES}}
 DEFAULT_FLOOR = "indirect_call"
 SCALING_CASE = "spawn_with_live"
 

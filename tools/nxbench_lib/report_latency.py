@@ -106,12 +106,16 @@ def table_blocks(rows, unit, step):
     return blocks
 
 
-def floor_value(rows, case, mode, unit, pair_class=None):
-    """(floor name, p50 at the start of the rounds) a case is read against."""
+def floor_value(rows, case, mode, unit, pair_class=None, params=None):
+    """(floor name, p50 at the start of the rounds) a case is read against:
+    the floor row with the case's params (msg_bytes, run, ...) if there is one."""
     fname = C.floor_for(case)
     cands = [r for r in rows if r["backend"] == C.FLOOR_BACKEND and r["case"] == fname]
     if pair_class is not None:
         cands = [r for r in cands if r["params"].get("pair_class") == pair_class] or cands
+    if params:
+        cands = [r for r in cands if all(params.get(k) == v for k, v in r["params"].items()
+                                         if k != "phase")] or cands
     cands = [r for r in cands if r["mode"] == mode] or cands
     cands = [r for r in cands if r["params"].get("phase") in (None, "start")] or cands
     return (fname, R.median(cands[0], "p50", unit)) if cands else None
@@ -124,12 +128,13 @@ def bar_blocks(rows, unit, step):
         for case, plabel, _ in _keys(rows, lambda r, m=mode: r["mode"] == m and
                                      r["backend"] != C.FLOOR_BACKEND and
                                      r["case"] != C.SCALING_CASE):
-            bars, pair_class = {}, None
+            bars, pair_class, params = {}, None, None
             for r in rows:
                 if (r["case"], R.params_label(r["params"]), r["mode"]) == (case, plabel, mode):
                     bars[r["backend"]] = (spread(r, "p50", unit, step), spread(r, "p99", unit, step))
                     pair_class = r["params"].get("pair_class", pair_class)
-            floor = floor_value(rows, case, mode, unit, pair_class)
+                    params = r["params"]
+            floor = floor_value(rows, case, mode, unit, pair_class, params)
             panels.append((case + (" (%s)" % plabel if plabel else ""), bars,
                            [floor] if floor else []))
         if panels:
