@@ -13,8 +13,9 @@ EXECUTOR_CASES = ("spawn_poll_free", "poll_queued", "self_wake_poll", "wake_othe
 NET_CASES = ("tcp_echo_rtt", "udp_echo_rtt", "tcp_throughput")
 FLOOR_CASES = ("indirect_call", "pingpong", "eventfd_roundtrip") + \
     tuple(c + "_floor" for c in NET_CASES)
-PEER_CASES = {"asio": ("spawn_poll_free", "cross_wake_busy", "cross_wake_parked"),
-              "libuv": ("cross_wake_busy", "cross_wake_parked")}
+PEER_CASES = {"asio": ("spawn_poll_free", "cross_wake_busy", "cross_wake_parked") + NET_CASES,
+              "libuv": ("cross_wake_busy", "cross_wake_parked") + NET_CASES,
+              "tokio": NET_CASES}
 # Cases that need a core pair (absent on a one-core machine).
 CROSS_CASES = ("pingpong", "eventfd_roundtrip", "cross_wake_busy", "cross_wake_parked") + \
     NET_CASES + tuple(c + "_floor" for c in NET_CASES)
@@ -23,7 +24,7 @@ CROSS_CASES = ("pingpong", "eventfd_roundtrip", "cross_wake_busy", "cross_wake_p
 CONTROL_CASES = ("poll_queued", "self_wake_poll", "waker_clone_drop")
 
 BUILTIN_BACKENDS = ("malloc", "slab", "jemalloc", "mimalloc", "tcmalloc")
-PEER_BACKENDS = ("asio", "libuv")
+PEER_BACKENDS = ("asio", "libuv", "tokio")
 FLOOR_BACKEND = "floor"
 DEFAULT_REFERENCE = "malloc"
 

@@ -105,7 +105,8 @@ def main(args: argparse.Namespace) -> int:
     if rounds < 1:
         raise CliError(f"--rounds must be at least 1 (got {rounds})", 2)
     build_dir = runplan.prepare_build(args.build_dir)
-    jobs = runplan.plan_jobs(runplan.load_manifest(build_dir), args.backend)
+    manifest = runplan.load_manifest(build_dir)
+    jobs = runplan.plan_jobs(manifest, args.backend)
     runplan.select_cases(args.case, jobs, args.quick)
     reference = choose_reference(args.reference, jobs, explicit=args.reference !=
                                  C.DEFAULT_REFERENCE)
@@ -115,8 +116,13 @@ def main(args: argparse.Namespace) -> int:
         return 0
     out = output_dir(args.out)
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(1 << 31)
-    plan = runplan.make_plan(jobs, rounds, seed, args.quick, reference, {"new": build_dir})
+    # Peers the build left out (tokio without cargo), with the reason.
+    skipped = runplan.skipped_backends(manifest, args.backend)
+    plan = runplan.make_plan(jobs, rounds, seed, args.quick, reference, {"new": build_dir},
+                             {"skipped": skipped})
     print_topology(jobs[0])
+    for s in skipped:
+        say(f"skipped {s['what']}: {s['reason']}")
     state = new_state(plan, command_of(args))
     return finish(state, out, args.no_report, f"tools/nxbench run --resume {shlex.quote(str(out))}")
 
@@ -175,7 +181,8 @@ def saver(path: pathlib.Path, state: dict, source=REPO_ROOT):
         fp = F.fingerprint(contexts, st["plan"], source)
         st["fingerprint"] = {**st["fingerprint"], **{k: v for k, v in fp.items()
                                                      if v not in (None, "", {})}}
-        st["skipped"] = runloop.skipped_of(contexts) or st["skipped"]
+        pairs = runloop.skipped_of(contexts) or [s for s in st["skipped"] if "pair_class" in s]
+        st["skipped"] = pairs + st["plan"].get("skipped", [])
         st["duration_s"] = round(before + time.monotonic() - t0, 1)
         R.write(path, st)
     return save
