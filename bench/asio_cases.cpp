@@ -110,6 +110,8 @@ BackendInfo binary_backend() {
   return BackendInfo{"asio", v, "peer"};
 }
 
+int register_asio_net_cases(Env& env);  // asio_net_cases.cpp
+
 int register_cases(Env& env) {
   Env* e = &env;
   benchmark::AddCustomContext("lib_boost", BOOST_LIB_VERSION);
@@ -134,7 +136,7 @@ int register_cases(Env& env) {
       [e](benchmark::State& st, Mode m, bool parked, const PuPair& p) {
         cross_wake(st, *e, m, parked, p);
       });
-  return 0;
+  return register_asio_net_cases(env);
 }
 
 }  // namespace nxb

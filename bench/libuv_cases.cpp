@@ -76,6 +76,8 @@ void cross_wake(benchmark::State& st, Env& env, Mode m, bool parked, const PuPai
 
 BackendInfo binary_backend() { return BackendInfo{"libuv", std::string("libuv ") + uv_version_string(), "peer"}; }
 
+int register_libuv_net_cases(Env& env);  // libuv_net_cases.cpp
+
 int register_cases(Env& env) {
   Env* e = &env;
   benchmark::AddCustomContext("lib_libuv", uv_version_string());
@@ -85,7 +87,7 @@ int register_cases(Env& env) {
       [e](benchmark::State& st, Mode m, bool parked, const PuPair& p) {
         cross_wake(st, *e, m, parked, p);
       });
-  return 0;
+  return register_libuv_net_cases(env);
 }
 
 }  // namespace nxb
