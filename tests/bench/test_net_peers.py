@@ -8,6 +8,7 @@
 - without cargo the tokio peer is skipped with the reason: CMake configured
   with NXBENCH_CARGO hidden writes it into the manifest, and a run on such
   a build lists it under `skipped` in results.json and in its output."""
+import argparse
 import contextlib
 import io
 import json
@@ -18,7 +19,7 @@ import subprocess
 import tempfile
 
 from benchtest import REPO, Checks, build_dir_arg, load, run_args, runcmd
-from nxbench_lib import runplan
+from nxbench_lib import report, runplan
 
 CASE = "tcp_echo_rtt"
 
@@ -46,6 +47,19 @@ def check_rows(c: Checks, data: dict, manifest: dict) -> None:
             same = [f for f in floors if all(f["params"].get(k) == v for k, v in p.items())]
             c.check(len(same) == 2, f"{b} {p}: floor rows at start and end ({len(same)})")
             c.check(r["samples"] > 0 and r["p50_cycles"] > 0, f"{b} {p}: no samples")
+
+
+def check_report(c: Checks, out: str) -> None:
+    with contextlib.redirect_stdout(io.StringIO()):
+        rc = report.main(argparse.Namespace(results=f"{out}/results.json", out=out,
+                                            unit="cycles", title="t", reference=None))
+    c.check(rc == 0, f"report exited {rc}")
+    md = (pathlib.Path(out) / "report.md").read_text()
+    section = md.partition("## Network")[2]
+    c.check(bool(section), "the report has a network section")
+    c.check("x floor [95%]" in section and "net_to_floor.png" in section,
+            "the network section has the ratios to the floor and its chart")
+    c.check("TCP echo p50, nxrt per backend:" in section, "the network section sums up TCP echo")
 
 
 def check_offline_build(c: Checks, build: pathlib.Path) -> None:
@@ -102,6 +116,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         data, _ = run_quick(c, build, tmp)
         check_rows(c, data, manifest)
+        check_report(c, tmp)
     if any(b["backend"] == "tokio" for b in manifest["binaries"]):
         c.check(any(r["backend"] == "tokio" for r in data["results"]), "tokio rows in results.json")
         check_offline_build(c, build)
