@@ -62,7 +62,7 @@ struct NetSpec {
   bool parked() const { return run == NetRun::kParked; }
   // Round trips (or MiB) per process: as the cross-thread cases.
   size_t samples(const Env& env) const {
-    if (what == NetCase::kThroughput) return env.quick ? 100 : 1000;
+    if (what == NetCase::kThroughput) return env.quick ? 50 : 200;
     return env.roundtrip_samples(Mode::kSingle, parked());
   }
 };

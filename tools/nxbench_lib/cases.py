@@ -15,7 +15,8 @@ FLOOR_CASES = ("indirect_call", "pingpong", "eventfd_roundtrip") + \
     tuple(c + "_floor" for c in NET_CASES)
 PEER_CASES = {"asio": ("spawn_poll_free", "cross_wake_busy", "cross_wake_parked") + NET_CASES,
               "libuv": ("cross_wake_busy", "cross_wake_parked") + NET_CASES,
-              "tokio": NET_CASES}
+              "tokio": ("spawn_poll_free", "self_wake_poll", "cross_wake_busy",
+                        "cross_wake_parked") + NET_CASES}
 # Cases that need a core pair (absent on a one-core machine).
 CROSS_CASES = ("pingpong", "eventfd_roundtrip", "cross_wake_busy", "cross_wake_parked") + \
     NET_CASES + tuple(c + "_floor" for c in NET_CASES)
