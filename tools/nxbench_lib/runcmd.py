@@ -33,7 +33,7 @@ DEFAULT_ROUNDS, QUICK_ROUNDS = 5, 3
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.description = textwrap.fill(
         "Run the benchmark matrix: every allocator backend x every case, plus the floors and "
-        "the peers (Boost.Asio, libuv), in R rounds. Each round starts every binary afresh, "
+        "the peers (Boost.Asio, libuv, tokio), in R rounds. Each round starts every binary afresh, "
         "benchmark by benchmark (a case with one set of params), the backends in a shuffled "
         "order, with the floors at its start and end, so what is compared is measured within "
         "seconds. Writes DIR/results.json "
@@ -53,10 +53,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--backend", action="append", metavar="NAME[=PATH.so]",
         help="run only this backend (repeatable). NAME is a built backend (malloc, slab, "
-             "jemalloc, mimalloc, tcmalloc, the example 'bump', or the peers asio and libuv); "
+             "jemalloc, mimalloc, tcmalloc, the example 'bump', or the peers asio, libuv and "
+             "tokio); "
              "NAME=PATH.so runs the plugin host with the allocator plugin at PATH "
              "(allocators/README.md says how to write one) and reports it as NAME. "
-             "Default: every built-in backend and both peers. The floors always run.")
+             "Default: every built-in backend and the peers. The floors always run.")
     parser.add_argument(
         "--case", action="append", metavar="CASE",
         help="run only this case (repeatable), e.g. spawn_poll_free, cross_wake_busy; "

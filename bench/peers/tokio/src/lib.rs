@@ -87,12 +87,9 @@ pub unsafe extern "C" fn nxtokio_serve(
     err: *mut c_char,
     err_len: usize,
 ) -> i32 {
-    let rt = match current_thread(busy != 0) {
-        Ok(rt) => rt,
-        Err(e) => {
-            write_err(err, err_len, &format!("tokio runtime: {e}"));
-            return -1;
-        }
+    let rt = match current_thread(busy != 0, err, err_len) {
+        Some(rt) => rt,
+        None => return -1,
     };
     let result = rt.block_on(async move {
         let local = tokio::task::LocalSet::new();
@@ -175,13 +172,25 @@ fn tsc_end() -> u64 {
     ((hi as u64) << 32) | lo as u64
 }
 
-fn current_thread(busy: bool) -> std::io::Result<tokio::runtime::Runtime> {
+/// The current-thread runtime of every row (see the module doc for busy);
+/// None with the reason in `err` if it cannot be built.
+fn current_thread(
+    busy: bool,
+    err: *mut c_char,
+    err_len: usize,
+) -> Option<tokio::runtime::Runtime> {
     let mut b = tokio::runtime::Builder::new_current_thread();
     b.enable_io();
     if busy {
         b.event_interval(1).global_queue_interval(1);
     }
-    b.build()
+    match b.build() {
+        Ok(rt) => Some(rt),
+        Err(e) => {
+            write_err(err, err_len, &format!("tokio runtime: {e}"));
+            None
+        }
+    }
 }
 
 /// `warmup` untimed rounds, then `n` samples into `out`, each the time of
@@ -222,12 +231,9 @@ pub unsafe extern "C" fn nxtokio_spawn_await(
     err: *mut c_char,
     err_len: usize,
 ) -> i32 {
-    let rt = match current_thread(false) {
-        Ok(rt) => rt,
-        Err(e) => {
-            write_err(err, err_len, &format!("tokio runtime: {e}"));
-            return -1;
-        }
+    let rt = match current_thread(false, err, err_len) {
+        Some(rt) => rt,
+        None => return -1,
     };
     // The sampling loop runs in a task of its own (as user code does), the
     // tasks it spawns are tokio::spawn'ed onto the same current-thread
@@ -307,12 +313,9 @@ pub unsafe extern "C" fn nxtokio_self_wake(
     err: *mut c_char,
     err_len: usize,
 ) -> i32 {
-    let rt = match current_thread(false) {
-        Ok(rt) => rt,
-        Err(e) => {
-            write_err(err, err_len, &format!("tokio runtime: {e}"));
-            return -1;
-        }
+    let rt = match current_thread(false, err, err_len) {
+        Some(rt) => rt,
+        None => return -1,
     };
     let out = std::slice::from_raw_parts_mut(out, n);
     let local = tokio::task::LocalSet::new();
@@ -417,12 +420,9 @@ pub unsafe extern "C" fn nxtokio_cross_wake_serve(
     err: *mut c_char,
     err_len: usize,
 ) -> i32 {
-    let rt = match current_thread(busy != 0) {
-        Ok(rt) => rt,
-        Err(e) => {
-            write_err(err, err_len, &format!("tokio runtime: {e}"));
-            return -1;
-        }
+    let rt = match current_thread(busy != 0, err, err_len) {
+        Some(rt) => rt,
+        None => return -1,
     };
     Arc::increment_strong_count(slot);
     let slot = Arc::from_raw(slot);
