@@ -20,8 +20,6 @@
 
 namespace nxb {
 
-int register_asio_net_cases(Env& env);
-
 namespace {
 
 namespace asio = boost::asio;
@@ -105,8 +103,10 @@ struct Server {
 
 }  // namespace
 
+namespace {
+
 int register_asio_net_cases(Env& env) {
-  add_net_cases(env, "", "Boost.Asio io_context server",
+  add_net_cases(env, CaseKind::kPeer, __FILE__, "Server::serve", "", "Boost.Asio io_context server",
                 [&env](benchmark::State& st, const NetSpec& spec, const PuPair& p) {
                   run_net_case(st, env, spec, p, [&spec](NetRendezvous& rv) {
                     Server s(spec, rv);
@@ -115,5 +115,9 @@ int register_asio_net_cases(Env& env) {
                 });
   return 0;
 }
+
+}  // namespace
+
+NXB_FAMILY(55, register_asio_net_cases);
 
 }  // namespace nxb

@@ -743,13 +743,22 @@ BackendInfo binary_backend() {
   std::string version = g_use_slab ? std::string("nxrt ") + nx_version() +
                                          " executor-owned bounded slab (nx_spawn_slab)"
                                    : nx_backend_version();
-  return BackendInfo{nx_backend_name(), version, "executor"};
+  return BackendInfo{nx_backend_name(), version, "executor", "malloc"};
 }
 
-int register_services_cases(Env& env);  // services_cases.cpp
-int register_net_cases(Env& env);       // net_cases.cpp
+namespace {
 
-int register_cases(Env& env) {
+CaseInfo local_case(const char* name, const char* function, const char* description) {
+  CaseInfo c;
+  c.name = name;
+  c.kind = CaseKind::kLocal;
+  c.function = function;
+  c.description = description;
+  c.floor = "indirect_call";
+  return c;
+}
+
+int register_executor_cases(Env& env) {
   if (g_alloc == nullptr) {
     fprintf(stderr, "backend %s cannot be used: %s\n", nx_backend_name(),
             &nx_backend_plugin_error != nullptr ? nx_backend_plugin_error()
@@ -763,47 +772,78 @@ int register_cases(Env& env) {
   if (g_alloc->name != nullptr) benchmark::AddCustomContext("allocator_table_name", g_alloc->name);
   Env* e = &env;
   const Mode modes[] = {Mode::kBatched, Mode::kSingle};
+
+  Case& spf = NXB_DESCRIBE_CASE(local_case(
+      "spawn_poll_free", "spawn_poll_free",
+      "spawn a future that is ready at once, nx_run_once polls it, it is freed"));
   for (Mode m : modes)
     for (size_t bytes : {0, 64, 256, 1024})
-      add_case(case_name("spawn_poll_free", m, {{"future_bytes", std::to_string(bytes)}}),
-               m == Mode::kBatched
-                   ? "100 spawns of a future ready at once, one nx_run_once polls and frees them (per task)"
-                   : "spawn a future that is ready at once, one nx_run_once polls and frees it",
-               [e, m, bytes](benchmark::State& st) { spawn_poll_free(st, *e, m, bytes); });
+      spf.add(m, {{"future_bytes", std::to_string(bytes)}},
+              m == Mode::kBatched
+                  ? "100 spawns of a future ready at once, one nx_run_once polls and frees them (per task)"
+                  : "spawn a future that is ready at once, one nx_run_once polls and frees it",
+              [e, m, bytes](benchmark::State& st) { spawn_poll_free(st, *e, m, bytes); });
+
+  CaseInfo pq = local_case("poll_queued", "poll_queued",
+                           "nx_run_once polling tasks already queued by a wake");
+  pq.control = true;
+  Case& pqc = NXB_DESCRIBE_CASE(pq);
+  CaseInfo sw = local_case("self_wake_poll", "self_wake_poll",
+                           "nx_run_once polling tasks that wake themselves");
+  sw.control = true;
+  Case& swc = NXB_DESCRIBE_CASE(sw);
+  Case& woc = NXB_DESCRIBE_CASE(local_case("wake_other_poll", "wake_other_poll",
+                                           "nx_run_once polling a task that wakes another"));
+  CaseInfo wc = local_case("waker_clone_drop", "waker_clone_drop", "clone a waker, drop the clone");
+  wc.control = true;
+  Case& wcc = NXB_DESCRIBE_CASE(wc);
   for (Mode m : modes) {
-    add_case(case_name("poll_queued", m),
-             m == Mode::kBatched ? "nx_run_once polling 100 tasks queued by a wake (per poll)"
-                                 : "nx_run_once polling one task queued by a wake",
-             [e, m](benchmark::State& st) { poll_queued(st, *e, m); });
-    add_case(case_name("self_wake_poll", m),
-             m == Mode::kBatched ? "nx_run_once polling 100 tasks that each wake themselves (per poll)"
-                                 : "nx_run_once polling one task that wakes itself",
-             [e, m](benchmark::State& st) { self_wake_poll(st, *e, m); });
-    add_case(case_name("wake_other_poll", m), "nx_run_once polling a task that wakes another",
-             [e, m](benchmark::State& st) { wake_other_poll(st, *e, m); });
-    add_case(case_name("waker_clone_drop", m), "clone a waker, drop the clone",
-             [e, m](benchmark::State& st) { waker_clone_drop(st, *e, m); });
+    pqc.add(m, {},
+            m == Mode::kBatched ? "nx_run_once polling 100 tasks queued by a wake (per poll)"
+                                : "nx_run_once polling one task queued by a wake",
+            [e, m](benchmark::State& st) { poll_queued(st, *e, m); });
+    swc.add(m, {},
+            m == Mode::kBatched ? "nx_run_once polling 100 tasks that each wake themselves (per poll)"
+                                : "nx_run_once polling one task that wakes itself",
+            [e, m](benchmark::State& st) { self_wake_poll(st, *e, m); });
+    woc.add(m, {}, "nx_run_once polling a task that wakes another",
+            [e, m](benchmark::State& st) { wake_other_poll(st, *e, m); });
+    wcc.add(m, {}, "clone a waker, drop the clone",
+            [e, m](benchmark::State& st) { waker_clone_drop(st, *e, m); });
   }
-  for (size_t live = 1; live <= env.max_live_tasks(); live *= 10)
+
+  CaseInfo live = local_case("spawn_with_live", "spawn_with_live",
+                             "spawn+poll+free of a 64-byte future with live_tasks tasks alive");
+  live.measured = {"bytes_per_task"};
+  live.scaling_param = "live_tasks";
+  Case& lc = NXB_DESCRIBE_CASE(live);
+  for (size_t n = 1; n <= env.max_live_tasks(); n *= 10)
     for (Mode m : modes)
-      add_case(case_name("spawn_with_live", m, {{"live_tasks", std::to_string(live)}}),
-               "spawn+poll+free of a 64-byte future with live_tasks tasks alive",
-               [e, m, live](benchmark::State& st) { spawn_with_live(st, *e, m, live); });
+      lc.add(m, {{"live_tasks", std::to_string(n)}}, live.description,
+             [e, m, n](benchmark::State& st) { spawn_with_live(st, *e, m, n); });
+
+  CaseInfo ch = local_case("churn", "churn",
+                           "random spawn (0/64/256/1024 B) / wake / complete, each with its nx_run_once");
+  ch.not_profiled = "a random mix whose per-operation count depends on the mix; profile "
+                    "spawn_poll_free and spawn_with_live instead";
+  Case& cc = NXB_DESCRIBE_CASE(ch);
   size_t churn_live = env.quick ? 1000 : 10000;
   for (Mode m : modes)
-    add_case(case_name("churn", m, {{"live_tasks", std::to_string(churn_live)}}),
-             "random spawn (0/64/256/1024 B) / wake / complete, each with its nx_run_once",
-             [e, m, churn_live](benchmark::State& st) { churn(st, *e, m, churn_live); });
+    cc.add(m, {{"live_tasks", std::to_string(churn_live)}}, ch.description,
+           [e, m, churn_live](benchmark::State& st) { churn(st, *e, m, churn_live); });
+
   add_cross_wake_cases(
-      env.pairs, "other core wakes a task (NX_RUN_BUSY), the task answers, the waker spins",
+      env.pairs, CaseKind::kCross, __FILE__, "cross_wake",
+      "other core wakes a task (NX_RUN_BUSY), the task answers, the waker spins",
       "other core wakes a task (NX_RUN_PARKED), the task answers by eventfd",
       [e](benchmark::State& st, Mode m, bool parked, const PuPair& p) {
         cross_wake(st, *e, m, parked, p);
       });
-  // io_woken_poll, timer_fire, channel_roundtrip (bench/services_cases.cpp)
-  if (register_services_cases(env) != 0) return 1;
-  if (register_net_cases(env) != 0) return 1;
   return 0;
 }
+
+}  // namespace
+
+NXB_FAMILY(10, register_executor_cases);
 
 }  // namespace nxb

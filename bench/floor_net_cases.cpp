@@ -21,8 +21,6 @@
 
 namespace nxb {
 
-int register_floor_net_cases(Env& env);
-
 namespace {
 
 // recv/send/accept that spin on EAGAIN when busy (the socket is then
@@ -100,12 +98,18 @@ void serve(const NetSpec& spec, NetRendezvous& rv) {
 
 }  // namespace
 
+namespace {
+
 int register_floor_net_cases(Env& env) {
-  add_net_cases(env, "_floor", "plain thread, no event loop",
+  add_net_cases(env, CaseKind::kFloor, __FILE__, "serve", "_floor", "plain thread, no event loop",
                 [&env](benchmark::State& st, const NetSpec& spec, const PuPair& p) {
                   run_net_case(st, env, spec, p, [&spec](NetRendezvous& rv) { serve(spec, rv); });
                 });
   return 0;
 }
+
+}  // namespace
+
+NXB_FAMILY(95, register_floor_net_cases);
 
 }  // namespace nxb

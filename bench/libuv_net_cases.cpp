@@ -19,8 +19,6 @@
 
 namespace nxb {
 
-int register_libuv_net_cases(Env& env);
-
 namespace {
 
 struct Server {
@@ -187,12 +185,18 @@ void serve(const NetSpec& spec, NetRendezvous& rv) {
 
 }  // namespace
 
+namespace {
+
 int register_libuv_net_cases(Env& env) {
-  add_net_cases(env, "", "libuv loop server",
+  add_net_cases(env, CaseKind::kPeer, __FILE__, "serve", "", "libuv loop server",
                 [&env](benchmark::State& st, const NetSpec& spec, const PuPair& p) {
                   run_net_case(st, env, spec, p, [&spec](NetRendezvous& rv) { serve(spec, rv); });
                 });
   return 0;
 }
+
+}  // namespace
+
+NXB_FAMILY(55, register_libuv_net_cases);
 
 }  // namespace nxb

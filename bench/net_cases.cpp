@@ -22,8 +22,6 @@
 
 namespace nxb {
 
-int register_net_cases(Env& env);
-
 namespace {
 
 nx_run_mode run_mode_of(NetRun r) { return r == NetRun::kBusy ? NX_RUN_BUSY : NX_RUN_PARKED; }
@@ -258,12 +256,18 @@ void serve(const NetSpec& spec, NetRendezvous& rv) {
 
 }  // namespace
 
+namespace {
+
 int register_net_cases(Env& env) {
-  add_net_cases(env, "", "nxrt task server", [&env](benchmark::State& st, const NetSpec& spec,
+  add_net_cases(env, CaseKind::kCross, __FILE__, "serve", "", "nxrt task server", [&env](benchmark::State& st, const NetSpec& spec,
                                                      const PuPair& p) {
     run_net_case(st, env, spec, p, [&spec](NetRendezvous& rv) { serve(spec, rv); });
   });
   return 0;
 }
+
+}  // namespace
+
+NXB_FAMILY(30, register_net_cases);
 
 }  // namespace nxb

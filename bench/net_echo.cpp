@@ -227,7 +227,28 @@ void run_net_case(benchmark::State& st, Env& env, const NetSpec& spec, const PuP
   export_csw(st, res.self_delta, res.mine_delta, res.ops);
 }
 
-void add_net_cases(Env& env, const char* name_suffix, const char* who, const NetServerFn& run) {
+void add_net_cases(Env& env, CaseKind kind, const char* file, const char* function,
+                   const char* name_suffix, const char* who, const NetServerFn& run) {
+  auto describe = [&](const char* base, const std::string& what) -> Case& {
+    CaseInfo c;
+    c.name = std::string(base) + name_suffix;
+    c.kind = kind;
+    c.description = std::string(who) + ": " + what;
+    c.function = function;
+    if (kind != CaseKind::kFloor) c.floor = std::string(base) + "_floor";
+    c.needs_pair = true;
+    c.measured = {"voluntary_csw_per_op"};
+    c.not_profiled =
+        "two threads and the kernel's network stack: callgrind runs threads one at a time";
+    return describe_case_in(c, file);
+  };
+  Case& tcp = describe(
+      "tcp_echo_rtt", "a msg_bytes message over loopback TCP from a client on the other core and "
+                      "its echo back, one round trip per sample");
+  Case& udp = describe("udp_echo_rtt", "the same over UDP, one datagram each way");
+  Case& thr = describe("tcp_throughput",
+                       "reads 1 MiB sent as 16 writes of 64 KiB from the other core and "
+                       "acknowledges it with 1 byte, one MiB per sample");
   for (const PuPair& p : env.pairs) {
     const char* cls = pair_class_name(p.cls);
     for (NetRun r : kNetRuns) {
@@ -238,20 +259,21 @@ void add_net_cases(Env& env, const char* name_suffix, const char* who, const Net
                              (proto == NetProto::kTcp ? "TCP" : "UDP") +
                              " echo round trip over loopback from a client on the other core (" +
                              net_run_name(r) + ")";
-          add_case(case_name((std::string(spec.case_name()) + name_suffix).c_str(), Mode::kSingle,
-                             {{"msg_bytes", std::to_string(bytes)}, {"run", net_run_name(r)},
-                              {"pair_class", cls}}),
+          (proto == NetProto::kTcp ? tcp : udp)
+              .add(Mode::kSingle,
+                   {{"msg_bytes", std::to_string(bytes)}, {"run", net_run_name(r)},
+                    {"pair_class", cls}},
                    desc, [run, spec, p](benchmark::State& st) { run(st, spec, p); });
         }
       NetSpec spec{NetCase::kThroughput, NetProto::kTcp, kThroughputBatch, r};
       std::string desc = std::string(who) +
                          ": reads 1 MiB sent as 16 writes of 64 KiB from the other core, "
                          "acknowledges it with 1 byte (" + net_run_name(r) + ")";
-      add_case(case_name((std::string(spec.case_name()) + name_suffix).c_str(), Mode::kSingle,
-                         {{"chunk_bytes", std::to_string(kThroughputChunk)},
-                          {"batch_bytes", std::to_string(kThroughputBatch)},
-                          {"run", net_run_name(r)}, {"pair_class", cls}}),
-               desc, [run, spec, p](benchmark::State& st) { run(st, spec, p); });
+      thr.add(Mode::kSingle,
+              {{"chunk_bytes", std::to_string(kThroughputChunk)},
+               {"batch_bytes", std::to_string(kThroughputBatch)},
+               {"run", net_run_name(r)}, {"pair_class", cls}},
+              desc, [run, spec, p](benchmark::State& st) { run(st, spec, p); });
     }
   }
 }

@@ -112,14 +112,16 @@ void net_client(Env& env, const NetSpec& spec, NetRendezvous& rv, NetClientResul
 void run_net_case(benchmark::State& st, Env& env, const NetSpec& spec, const PuPair& pair,
                   const std::function<void(NetRendezvous&)>& server);
 
-// Registers one case per spec x pair class for this binary, with names and
-// params every binary shares:
-//   <case>/mode:single/proto:../msg_bytes:../run:../pair_class:..
-// `name_suffix` is "" for the servers under test and "_floor" for the floor;
-// `who` goes into the description.
+// Describes tcp_echo_rtt, udp_echo_rtt and tcp_throughput (with
+// `name_suffix`: "" for the servers under test, "_floor" for the floor
+// binary, whose rows the others are read against) as cases of `kind` in
+// `file` (the catalogue), and registers one variant per spec x pair class,
+// with names and params every binary shares:
+//   <case>/mode:single/msg_bytes:../run:../pair_class:..
+// `who` starts the descriptions; run(st, spec, pair) measures one.
 using NetServerFn = std::function<void(benchmark::State&, const NetSpec&, const PuPair&)>;
-void add_net_cases(Env& env, const char* name_suffix, const char* who,
-                   const NetServerFn& run);
+void add_net_cases(Env& env, CaseKind kind, const char* file, const char* function,
+                   const char* name_suffix, const char* who, const NetServerFn& run);
 
 // The echo server's work on one received TCP chunk for throughput: counts
 // bytes and says how many 1-byte acknowledgements are due.

@@ -128,43 +128,63 @@ void cross_wake(benchmark::State& st, Env& env, Mode m, bool parked, const PuPai
 }  // namespace
 
 BackendInfo binary_backend() {
-  return BackendInfo{"tokio", "tokio " NXBENCH_TOKIO_VERSION " (Debian, current-thread)", "peer"};
+  return BackendInfo{"tokio", "tokio " NXBENCH_TOKIO_VERSION " (Debian, current-thread)", "peer",
+                     ""};
 }
 
-int register_cases(Env& env) {
+namespace {
+
+int register_tokio_cases(Env& env) {
   benchmark::AddCustomContext("lib_tokio", NXBENCH_TOKIO_VERSION);
   benchmark::AddCustomContext("lib_rustc", NXBENCH_RUSTC_VERSION);
   Env* e = &env;
+  CaseInfo spf;
+  spf.name = "spawn_poll_free";
+  spf.kind = CaseKind::kPeer;
+  spf.function = "nxtokio_spawn_await (peers/tokio/src/lib.rs)";
+  spf.description =
+      "tokio::spawn (from a task) of a task carrying future_bytes of state, then its JoinHandle "
+      "awaited";
+  spf.floor = "indirect_call";
+  spf.not_profiled = "the tokio peer is Rust; callgrind profiles the C executor";
+  Case& spc = NXB_DESCRIBE_CASE(spf);
+  CaseInfo sw = spf;
+  sw.name = "self_wake_poll";
+  sw.function = "nxtokio_self_wake (peers/tokio/src/lib.rs)";
+  sw.description = "a tokio task that wakes itself (wake_by_ref), returns Pending, is polled again";
+  Case& swc = NXB_DESCRIBE_CASE(sw);
   for (Mode m : {Mode::kBatched, Mode::kSingle}) {
     for (size_t bytes : {0, 64, 256, 1024})
-      add_case(case_name("spawn_poll_free", m,
-                         {{"future_bytes", std::to_string(bytes)}, {"api", "spawn_await"}}),
-               std::string("tokio::spawn (from a task) of a task with ") + std::to_string(bytes) +
-                   " bytes of state, then its JoinHandle awaited (runs and frees it)" +
-                   (m == Mode::kBatched ? "; 100 spawns, then the 100 awaits (per task)" : ""),
-               [e, m, bytes](benchmark::State& st) {
-                 timed_in_rust(st, *e, m, bytes, nxtokio_spawn_await);
-               });
-    add_case(case_name("self_wake_poll", m),
-             "a tokio task that wakes itself (wake_by_ref) and returns Pending, polled again",
-             [e, m](benchmark::State& st) {
-               timed_in_rust(st, *e, m, 0,
-                             [](size_t, size_t ops, size_t n, size_t w, uint64_t* out, char* er,
-                                size_t len) { return nxtokio_self_wake(ops, n, w, out, er, len); });
-             });
+      spc.add(m, {{"future_bytes", std::to_string(bytes)}, {"api", "spawn_await"}},
+              std::string("tokio::spawn (from a task) of a task with ") + std::to_string(bytes) +
+                  " bytes of state, then its JoinHandle awaited (runs and frees it)" +
+                  (m == Mode::kBatched ? "; 100 spawns, then the 100 awaits (per task)" : ""),
+              [e, m, bytes](benchmark::State& st) {
+                timed_in_rust(st, *e, m, bytes, nxtokio_spawn_await);
+              });
+    swc.add(m, {}, "a tokio task that wakes itself (wake_by_ref) and returns Pending, polled again",
+            [e, m](benchmark::State& st) {
+              timed_in_rust(st, *e, m, 0,
+                            [](size_t, size_t ops, size_t n, size_t w, uint64_t* out, char* er,
+                               size_t len) { return nxtokio_self_wake(ops, n, w, out, er, len); });
+            });
   }
   add_cross_wake_cases(
-      env.pairs,
+      env.pairs, CaseKind::kPeer, __FILE__, "cross_wake",
       "other core wakes a tokio task (current-thread runtime never sleeping), the task answers",
       "other core wakes a tokio task (runtime asleep in epoll), the task answers by eventfd",
       [e](benchmark::State& st, Mode m, bool parked, const PuPair& p) {
         cross_wake(st, *e, m, parked, p);
       });
-  add_net_cases(env, "", "tokio current-thread server",
+  add_net_cases(env, CaseKind::kPeer, __FILE__, "serve", "", "tokio current-thread server",
                 [&env](benchmark::State& st, const NetSpec& spec, const PuPair& p) {
                   run_net_case(st, env, spec, p, [&spec](NetRendezvous& rv) { serve(spec, rv); });
                 });
   return 0;
 }
+
+}  // namespace
+
+NXB_FAMILY(50, register_tokio_cases);
 
 }  // namespace nxb

@@ -15,6 +15,10 @@ from nxbench_lib import results as R
 from nxbench_lib import verdicts as V
 from nxbench_lib.report_render import H, IMG, P, T
 
+# The cases this section is about (bench/net_echo.h); each has a floor named
+# "<case>_floor" in the catalogue.
+NET_CASES = ("tcp_echo_rtt", "udp_echo_rtt", "tcp_throughput")
+
 METHOD = (
     "One client for every server: plain sockets on the second core of the pair class, one "
     "message sent and its echo read per sample (tcp_throughput: 16 writes of 64 KiB, then a "
@@ -64,8 +68,8 @@ def _mb_per_s(row: dict) -> float | None:
 
 
 def net_blocks(data: dict, unit: str, band: float) -> list:
-    rows = [r for r in data["results"] if r["case"].removesuffix("_floor") in C.NET_CASES]
-    if not any(r["case"] in C.NET_CASES for r in rows):
+    rows = [r for r in data["results"] if r["case"].removesuffix("_floor") in NET_CASES]
+    if not any(r["case"] in NET_CASES for r in rows):
         return []
     groups: dict = {}
     floors: dict = {}
