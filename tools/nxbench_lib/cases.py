@@ -28,7 +28,7 @@ EXECUTOR_GROUP = "executor"  # every executor binary prints the same catalogue
 
 # Backends: the display order of the built-in ones, the peers, the floor binary.
 BUILTIN_BACKENDS = ("malloc", "slab", "slab_classes", "jemalloc", "mimalloc", "tcmalloc")
-PEER_BACKENDS = ("asio", "libuv")
+PEER_BACKENDS = ("asio", "libuv", "tokio")
 FLOOR_BACKEND = "floor"
 
 _groups: dict[str, dict] = {}   # group -> one binary's catalogue

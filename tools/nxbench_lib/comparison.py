@@ -62,6 +62,8 @@ def _floor_rows(data: dict, row: dict) -> dict[str, list[dict]]:
     for r in data["results"]:
         if r["backend"] == C.FLOOR_BACKEND and r["case"] == want and \
                 (pc is None or r["params"].get("pair_class") in (None, pc)) and \
+                all(row["params"].get(k, v) == v for k, v in r["params"].items()
+                    if k not in ("phase", "pair_class")) and \
                 not R.is_quantised(r, step):
             out.setdefault(r["mode"], []).append(r)
     return out

@@ -185,7 +185,7 @@ def percentile_curves(title, by_mode, unit="cycles"):
                    [max(0.0, s.hi - s.mid) for s in spreads]]
             ax.errorbar(range(len(mids)), mids, yerr=err, marker="o", markersize=4, capsize=2,
                         label=backend, color=backend_color(backend),
-                        linestyle="--" if backend.split(" ")[0] in ("asio", "libuv", "floor")
+                        linestyle="--" if backend.split(" ")[0] in ("asio", "libuv", "tokio", "floor")
                         else "-")
             vals += [v for s in spreads for v in (s.lo, s.hi)]
         ax.set_xticks(range(len(PERCENTILE_LABELS)))

@@ -3,7 +3,8 @@
 The report opens with a one-screen summary (per row, the backends ranked
 with their verdicts) and the noise gauge, then every ratio with its
 interval, then the details: latency tables and charts with each round's
-range, scaling with live tasks, cross-thread wakes, and a callgrind profile
+range, scaling with live tasks, cross-thread wakes, the network cases with
+the peers (report_net.py), and a callgrind profile
 if one was written beside it. Sections: report_verdicts.py and
 report_latency.py; rendering: report_render.py.
 """
@@ -12,6 +13,7 @@ import os
 from nxbench_lib import CliError
 from nxbench_lib import cases as C
 from nxbench_lib import report_latency as L
+from nxbench_lib import report_net as N
 from nxbench_lib import report_render as W
 from nxbench_lib import report_verdicts as RV
 from nxbench_lib import results as R
@@ -109,6 +111,7 @@ def build_blocks(data, out, unit, reference=None):
     blocks += L.curve_blocks(rows, unit, step)
     blocks += L.scaling_blocks(rows, unit, step)
     blocks += L.cross_blocks(rows, unit, step)
+    blocks += N.net_blocks(data, unit, analysis.noise.band)
     blocks += L.profile_blocks(out)
     blocks += L.machine_blocks(data)
     return blocks

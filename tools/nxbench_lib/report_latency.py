@@ -113,6 +113,9 @@ def floor_value(rows, case, mode, unit, params=None):
     cands = [r for r in rows if r["backend"] == C.FLOOR_BACKEND and r["case"] == fname]
     if pair_class is not None:
         cands = [r for r in cands if r["params"].get("pair_class") == pair_class] or cands
+    # The floor with the row's other params too (a network floor's msg_bytes, run).
+    cands = [r for r in cands if all((params or {}).get(k) == v for k, v in r["params"].items()
+                                     if k != "phase")] or cands
     cands = [r for r in cands if r["mode"] == mode] or cands
     cands = [r for r in cands if r["params"].get("phase") in (None, "start")] or cands
     return (fname, R.median(cands[0], "p50", unit)) if cands else None

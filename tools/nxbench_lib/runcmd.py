@@ -33,7 +33,7 @@ DEFAULT_ROUNDS, QUICK_ROUNDS = 5, 3
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.description = textwrap.fill(
         "Run the benchmark matrix: every allocator backend x every case, plus the floors and "
-        "the peers (Boost.Asio, libuv), in R rounds. Each round starts every binary afresh, "
+        "the peers (Boost.Asio, libuv, tokio), in R rounds. Each round starts every binary afresh, "
         "benchmark by benchmark (a case with one set of params), the backends in a shuffled "
         "order, with the floors at its start and end, so what is compared is measured within "
         "seconds. Writes DIR/results.json "
@@ -55,10 +55,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--backend", action="append", metavar="NAME[=PATH.so]",
         help="run only this backend (repeatable). NAME is a built backend (malloc, slab "
              "(the executor-owned slab), slab_classes (size classes of slabs as an allocator), "
-             "jemalloc, mimalloc, tcmalloc, the example 'bump', or the peers asio and libuv); "
+             "jemalloc, mimalloc, tcmalloc, the example 'bump', or the peers asio, libuv and "
+             "tokio); "
              "NAME=PATH.so runs the plugin host with the allocator plugin at PATH "
              "(allocators/README.md says how to write one) and reports it as NAME. "
-             "Default: every built-in backend and both peers. The floors always run.")
+             "Default: every built-in backend and the peers. The floors always run.")
     parser.add_argument(
         "--case", action="append", metavar="CASE",
         help="run only this case (repeatable); --list shows them all (the benchmark "
@@ -115,7 +116,8 @@ def main(args: argparse.Namespace) -> int:
     if rounds < 1:
         raise CliError(f"--rounds must be at least 1 (got {rounds})", 2)
     build_dir = runplan.prepare_build(args.build_dir)
-    jobs = runplan.plan_jobs(runplan.load_manifest(build_dir), args.backend)
+    manifest = runplan.load_manifest(build_dir)
+    jobs = runplan.plan_jobs(manifest, args.backend)
     runplan.select_cases(args.case, jobs, args.quick)
     reference = choose_reference(args.reference or C.reference_backend(), jobs,
                                  explicit=args.reference is not None)
@@ -125,8 +127,13 @@ def main(args: argparse.Namespace) -> int:
         return 0
     out = output_dir(args.out)
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(1 << 31)
-    plan = runplan.make_plan(jobs, rounds, seed, args.quick, reference, {"new": build_dir})
+    # Peers the build left out (tokio without cargo), with the reason.
+    skipped = runplan.skipped_backends(manifest, args.backend)
+    plan = runplan.make_plan(jobs, rounds, seed, args.quick, reference, {"new": build_dir},
+                             {"skipped": skipped})
     print_topology(jobs[0])
+    for s in skipped:
+        say(f"skipped {s['what']}: {s['reason']}")
     state = new_state(plan, command_of(args))
     return finish(state, out, args.no_report, f"tools/nxbench run --resume {shlex.quote(str(out))}",
                   history_db(args))
@@ -191,7 +198,8 @@ def saver(path: pathlib.Path, state: dict, source=REPO_ROOT):
         fp = F.fingerprint(contexts, st["plan"], source)
         st["fingerprint"] = {**st["fingerprint"], **{k: v for k, v in fp.items()
                                                      if v not in (None, "", {})}}
-        st["skipped"] = runloop.skipped_of(contexts) or st["skipped"]
+        pairs = runloop.skipped_of(contexts) or [s for s in st["skipped"] if "pair_class" in s]
+        st["skipped"] = pairs + st["plan"].get("skipped", [])
         st["duration_s"] = round(before + time.monotonic() - t0, 1)
         R.write(path, st)
     return save

@@ -189,10 +189,20 @@ def plan_jobs(manifest: dict, wanted: list[str] | None, side: str | None = None)
             jobs.append(job(host, name, str(plugin), f"plugin_{name}"))
         elif name in by_backend:
             jobs.append(job(by_backend[name], name))
+        elif any(s.get("backend") == name for s in manifest.get("skipped", [])):
+            why = next(s["reason"] for s in manifest["skipped"] if s.get("backend") == name)
+            raise CliError(f"--backend {name}: not built: {why}", 2)
         else:
             raise CliError(f"--backend {name}: unknown backend (built: {', '.join(choices)}; "
                            "or NAME=PATH.so for a plugin)", 2)
     return jobs
+
+
+def skipped_backends(manifest: dict, wanted: list[str] | None) -> list[dict]:
+    """What the build left out ({what, backend, reason}) that this run
+    would have run: all of it by default, else the --backend names."""
+    names = {w.partition("=")[0] for w in wanted or []}
+    return [s for s in manifest.get("skipped", []) if not names or s.get("backend") in names]
 
 
 def family_of(name: str) -> str:
