@@ -20,6 +20,13 @@
 //   churn              random spawn / wake / complete with ~live_tasks alive
 //   cross_wake_busy    another core wakes a task, the task answers (busy)
 //   cross_wake_parked  the same with the executor parked (NX_RUN_PARKED)
+//   cross_wake_responsive  the same with the waker spinning for the answer,
+//                      executor run = busy | parked | spin_park (spin_ns)
+//   cross_wake_idle_gap  responsive, with an idle gap longer than the spin
+//                      budget before each round trip (the true-sleep cost)
+//   self_wake_one      one task waking itself, driven by nx_run (busy) or
+//                      one nx_run_once per poll (batched: per poll)
+//   spawn_poll_free_one  spawn + one nx_run_once per task (batched)
 #include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -83,6 +90,17 @@ nx_poll poll_hold(void* p, nx_cx* cx) {
 }
 
 nx_poll poll_self_wake(void*, nx_cx* cx) {
+  nx_cx_wake(cx);
+  return NX_PENDING;
+}
+
+// Wakes itself until its count runs out, then completes.
+struct CountState {
+  int left;
+};
+nx_poll poll_self_wake_count(void* p, nx_cx* cx) {
+  CountState* s = static_cast<CountState*>(p);
+  if (--s->left <= 0) return NX_READY;
   nx_cx_wake(cx);
   return NX_PENDING;
 }
@@ -160,10 +178,13 @@ class Exec {
   // Creates the executor. fit_bytes: the largest future the case spawns;
   // slab_slots: slots of the slab (slab backend only). Returns 0 or an
   // nxrt error code, with the reason in *why.
-  int create(size_t fit_bytes, size_t slab_slots, uint32_t tasks_per_cycle, std::string* why) {
+  // idle_spin_ns: the spin budget (NX_RUN_SPIN_PARK); -1: the default.
+  int create(size_t fit_bytes, size_t slab_slots, uint32_t tasks_per_cycle, std::string* why,
+             int64_t idle_spin_ns = -1) {
     nx_executor_config cfg;
     nx_executor_config_init(&cfg);
     if (tasks_per_cycle != 0) cfg.tasks_per_cycle = tasks_per_cycle;
+    if (idle_spin_ns >= 0) cfg.idle_spin_ns = static_cast<uint32_t>(idle_spin_ns);
     nx_slab_config sc;
     if (g_use_slab) {
       slot_bytes_ = slab_slot_for(fit_bytes);
@@ -370,6 +391,64 @@ void self_wake_poll(benchmark::State& st, Env& env, Mode m) {
       if (rc != kBatch && first_error == 0) first_error = rc < 0 ? rc : kWrongPolls;
     });
   if (first_error != 0) return skip_rc(st, "self_wake_poll", first_error);
+  timer.finish(st, kBatch);
+  report_slot(st, e);
+}
+
+// One task and nothing else, as a latency-sensitive program has it; batched
+// (per poll). driver nx_run: the task wakes itself kBatch - 1 times and
+// completes, nx_run(NX_RUN_BUSY) polls it each time (spawned untimed).
+// driver nx_run_once: kBatch nx_run_once calls, each polling the one task.
+void self_wake_one(benchmark::State& st, Env& env, bool by_run) {
+  Exec e;
+  std::string why;
+  if (e.create(sizeof(CountState), 4, 0, &why) != 0) return st.SkipWithError(why.c_str());
+  int first_error = 0;
+  auto note = [&](int rc) {
+    if (__builtin_expect(rc < 0, 0) && first_error == 0) first_error = rc;
+  };
+  CaseTimer timer(env);
+  size_t n = env.samples_for(Mode::kBatched);
+  size_t warmup = n / 10 < 100 ? 100 : n / 10;
+  if (by_run) {
+    nx_future_desc d = make_desc(poll_self_wake_count, sizeof(CountState));
+    CountState init{kBatch};
+    for (auto _ : st)
+      sample_loop(*env.samples, n, warmup, [&] { note(e.spawn(&d, &init)); },
+                  [&] { note(nx_run(e.ex(), NX_RUN_BUSY)); });
+  } else {
+    nx_future_desc d = make_desc(poll_self_wake, 0);
+    note(e.spawn(&d, nullptr));
+    for (auto _ : st)
+      sample_loop(*env.samples, n, warmup, [] {}, [&] {
+        for (int i = 0; i < kBatch; i++) note(run_once_one(e.ex()));
+      });
+  }
+  if (first_error != 0) return skip_rc(st, "self_wake_one", first_error);
+  timer.finish(st, kBatch);
+  report_slot(st, e);
+}
+
+// Batched spawn_poll_free with one task per cycle: kBatch times (spawn, one
+// nx_run_once that polls and frees it).
+void spawn_poll_free_one(benchmark::State& st, Env& env, size_t bytes) {
+  Exec e;
+  std::string why;
+  if (e.create(bytes, 4, 0, &why) != 0) return st.SkipWithError(why.c_str());
+  nx_future_desc d = make_desc(poll_ready, bytes);
+  int first_error = 0;
+  CaseTimer timer(env);
+  size_t n = env.samples_for(Mode::kBatched);
+  size_t warmup = n / 10 < 100 ? 100 : n / 10;
+  for (auto _ : st)
+    sample_loop(*env.samples, n, warmup, [] {}, [&] {
+      for (int i = 0; i < kBatch; i++) {
+        int rc = e.spawn(&d, g_init);
+        if (rc >= 0) rc = run_once_one(e.ex());
+        if (__builtin_expect(rc < 0, 0) && first_error == 0) first_error = rc;
+      }
+    });
+  if (first_error != 0) return skip_rc(st, "spawn_poll_free_one", first_error);
   timer.finish(st, kBatch);
   report_slot(st, e);
 }
@@ -679,12 +758,23 @@ nx_poll poll_cross(void* p, nx_cx* cx) {
   return s->cw->stopping() ? NX_READY : NX_PENDING;
 }
 
-void cross_wake(benchmark::State& st, Env& env, Mode m, bool parked, const PuPair& pair) {
+// How the executor side of a cross-thread round trip runs, and how the
+// waker waits for the answer (blocked on an eventfd, or spinning).
+struct CrossRun {
+  nx_run_mode mode;
+  bool answer_by_eventfd;
+  int64_t spin_ns;  // NX_RUN_SPIN_PARK budget; -1: the default
+  int64_t gap_ns;   // idle gap before each round trip (single mode), 0: none
+};
+
+void cross_wake(benchmark::State& st, Env& env, Mode m, const CrossRun& how,
+                const PuPair& pair) {
   CaseTimer timer(env);
-  CrossWake cw(parked);
+  bool parked = how.answer_by_eventfd;
+  CrossWake cw(parked, how.gap_ns);
   std::string why;
   if (!cw.ok(&why)) return st.SkipWithError(why.c_str());
-  size_t samples = env.roundtrip_samples(m, parked);
+  size_t samples = env.roundtrip_samples(m, parked || how.gap_ns > 0);
   int run_rc = 0;
   for (auto _ : st) {
     // The executor belongs to the thread that creates it: the main thread,
@@ -695,15 +785,16 @@ void cross_wake(benchmark::State& st, Env& env, Mode m, bool parked, const PuPai
     run_on_pair(
         st, env, pair,
         [&] {
-          if (e.create(sizeof(CrossState), 64, 0, &why) != 0) {
+          if (e.create(sizeof(CrossState), 64, 0, &why, how.spin_ns) != 0) {
             run_rc = NX_EINVAL;
             cw.abandon();
             return;
           }
           CrossState init{&cw, &waker, &cloned};
           nx_future_desc d = make_desc(poll_cross, sizeof(CrossState));
+          cw.executor_thread_is_me();
           run_rc = e.spawn(&d, &init);
-          if (run_rc >= 0) run_rc = nx_run(e.ex(), parked ? NX_RUN_PARKED : NX_RUN_BUSY);
+          if (run_rc >= 0) run_rc = nx_run(e.ex(), how.mode);
           if (run_rc < 0) cw.abandon();
         },
         [&] {
@@ -747,6 +838,48 @@ BackendInfo binary_backend() {
 }
 
 int register_services_cases(Env& env);  // services_cases.cpp
+
+// The shapes a latency-sensitive program has: one task per cycle, and a
+// waker that spins for the answer (the method of the other executors' own
+// benchmarks), with the executor busy, parked or spinning before it parks.
+void register_latency_cases(Env& env) {
+  Env* e = &env;
+  add_case(case_name("self_wake_one", Mode::kBatched, {{"driver", "nx_run"}}),
+           "one task waking itself, nx_run(NX_RUN_BUSY) re-polls it (per poll)",
+           [e](benchmark::State& st) { self_wake_one(st, *e, true); });
+  add_case(case_name("self_wake_one", Mode::kBatched, {{"driver", "nx_run_once"}}),
+           "one task waking itself, one nx_run_once per poll (per poll)",
+           [e](benchmark::State& st) { self_wake_one(st, *e, false); });
+  add_case(case_name("spawn_poll_free_one", Mode::kBatched, {{"future_bytes", "64"}}),
+           "spawn a future ready at once, one nx_run_once polls and frees it (100 in a row)",
+           [e](benchmark::State& st) { spawn_poll_free_one(st, *e, 64); });
+  // Spin budgets of the latency-vs-CPU curve; the default among them.
+  const int64_t budgets[] = {1000, 10000, NX_IDLE_SPIN_NS_DEFAULT, 200000};
+  constexpr int64_t kGapNs = 500000;  // longer than every budget above
+  for (const PuPair& p : env.pairs) {
+    const char* cls = pair_class_name(p.cls);
+    auto add = [&](const char* family, const char* run, int64_t spin, int64_t gap,
+                   nx_run_mode mode, const char* what) {
+      std::vector<std::pair<std::string, std::string>> params{{"run", run}};
+      if (mode == NX_RUN_SPIN_PARK) params.push_back({"spin_ns", std::to_string(spin)});
+      params.push_back({"pair_class", cls});
+      CrossRun how{mode, false, spin, gap};
+      add_case(case_name(family, Mode::kSingle, params), what,
+               [e, how, p](benchmark::State& st) { cross_wake(st, *e, Mode::kSingle, how, p); });
+    };
+    add("cross_wake_responsive", "busy", -1, 0, NX_RUN_BUSY,
+        "other core wakes a task (NX_RUN_BUSY), the waker spins for the answer");
+    add("cross_wake_responsive", "parked", -1, 0, NX_RUN_PARKED,
+        "other core wakes a task (NX_RUN_PARKED), the waker spins for the answer");
+    for (int64_t b : budgets)
+      add("cross_wake_responsive", "spin_park", b, 0, NX_RUN_SPIN_PARK,
+          "other core wakes a task (NX_RUN_SPIN_PARK), the waker spins for the answer");
+    add("cross_wake_idle_gap", "parked", -1, kGapNs, NX_RUN_PARKED,
+        "500 us idle, then other core wakes a task (NX_RUN_PARKED), the waker spins");
+    add("cross_wake_idle_gap", "spin_park", NX_IDLE_SPIN_NS_DEFAULT, kGapNs, NX_RUN_SPIN_PARK,
+        "500 us idle, then other core wakes a task (NX_RUN_SPIN_PARK), the waker spins");
+  }
+}
 
 int register_cases(Env& env) {
   if (g_alloc == nullptr) {
@@ -797,8 +930,10 @@ int register_cases(Env& env) {
       env.pairs, "other core wakes a task (NX_RUN_BUSY), the task answers, the waker spins",
       "other core wakes a task (NX_RUN_PARKED), the task answers by eventfd",
       [e](benchmark::State& st, Mode m, bool parked, const PuPair& p) {
-        cross_wake(st, *e, m, parked, p);
+        CrossRun how{parked ? NX_RUN_PARKED : NX_RUN_BUSY, parked, -1, 0};
+        cross_wake(st, *e, m, how, p);
       });
+  register_latency_cases(env);
   // io_woken_poll, timer_fire, channel_roundtrip (bench/services_cases.cpp)
   if (register_services_cases(env) != 0) return 1;
   return 0;

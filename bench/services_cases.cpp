@@ -16,7 +16,8 @@
 //   timer_fire         lateness of a 100 us sleep: CLOCK_MONOTONIC at the
 //                      poll that sees it ready minus its deadline (>= 0: a
 //                      timer never fires early). From clock readings, not a
-//                      TSC pair: timer_cost_cycles is 0. params run.
+//                      TSC pair: timer_cost_cycles is 0. params run
+//                      (busy | parked | spin_park).
 //   channel_roundtrip  task A sends an int, task B receives it and sends it
 //                      back, A receives it; timed in A. Channels of
 //                      capacity 1. params where = local (both tasks on one
@@ -281,7 +282,7 @@ nx_poll poll_timer(void* p, nx_cx* cx) {
 
 void drop_timer(void* p) { nx_sleep_drop(&static_cast<TimerState*>(p)->sl); }
 
-void timer_fire(benchmark::State& st, Env& env, bool parked) {
+void timer_fire(benchmark::State& st, Env& env, nx_run_mode mode) {
   SvcExec e;
   std::string why;
   if (e.create(sizeof(TimerState), &why) != 0) return st.SkipWithError(why.c_str());
@@ -296,7 +297,7 @@ void timer_fire(benchmark::State& st, Env& env, bool parked) {
     init.rep = &rep;
     nx_future_desc d = desc_of<TimerState>(poll_timer, drop_timer);
     int rc = e.spawn(&d, &init);
-    if (rc >= 0) rc = nx_run(e.ex(), run_mode_of(parked));
+    if (rc >= 0) rc = nx_run(e.ex(), mode);
     if (rc < 0) fail(&rep, "spawn/run", rc);
   }
   if (rep.err != 0) return st.SkipWithError(rc_text(rep.what, rep.err).c_str());
@@ -568,8 +569,11 @@ int register_services_cases(Env& env) {
              [e, parked](benchmark::State& st) { io_woken_poll(st, *e, parked); });
     add_case(case_name("timer_fire", Mode::kSingle, {{"run", run_name(parked)}}),
              "lateness of a 100 us sleep: clock at the poll that sees it ready minus deadline",
-             [e, parked](benchmark::State& st) { timer_fire(st, *e, parked); });
+             [e, parked](benchmark::State& st) { timer_fire(st, *e, run_mode_of(parked)); });
   }
+  add_case(case_name("timer_fire", Mode::kSingle, {{"run", "spin_park"}}),
+           "lateness of a 100 us sleep, NX_RUN_SPIN_PARK with the default spin budget",
+           [e](benchmark::State& st) { timer_fire(st, *e, NX_RUN_SPIN_PARK); });
   for (Mode m : {Mode::kBatched, Mode::kSingle})
     add_case(case_name("channel_roundtrip", m, {{"where", "local"}, {"channel", "local"}}),
              "int to a task on the same executor and back through local channels (capacity 1)",

@@ -38,6 +38,10 @@ int nx_executor_config_init(nx_executor_config *cfg) {
   cfg->tasks_per_cycle = 64;
   cfg->allocator = nx_allocator_malloc();
   cfg->slab = NULL;
+  cfg->idle_spin_ns = NX_IDLE_SPIN_NS_DEFAULT;
+  cfg->idle_yields = 0;
+  cfg->timer_slack_ns = 1;
+  cfg->timer_spin_max_ns = 50000;
   return NX_OK;
 }
 
@@ -56,7 +60,8 @@ int nx_executor_create(const nx_executor_config *cfg, nx_executor **out) {
     cfg = &defaults;
   }
   if (cfg->tasks_per_cycle == 0 || cfg->ready_capacity == 0 ||
-      cfg->ready_capacity > (1u << 30))
+      cfg->ready_capacity > (1u << 30) || cfg->idle_spin_ns > 1000000000u ||
+      cfg->idle_yields > 1000 || cfg->timer_spin_max_ns > 1000000)
     return NX_EINVAL;
   const nx_allocator *alloc = cfg->allocator ? cfg->allocator : nx_allocator_malloc();
   if (alloc->alloc == NULL || alloc->free == NULL) return NX_EINVAL;
@@ -74,6 +79,11 @@ int nx_executor_create(const nx_executor_config *cfg, nx_executor **out) {
   ex->ring_mask = cap - 1;
   ex->table_free = NX_TABLE_NONE;
   ex->tasks_per_cycle = cfg->tasks_per_cycle;
+  ex->idle_spin_ns = cfg->idle_spin_ns;
+  ex->idle_yields = cfg->idle_yields;
+  ex->timer_slack_ns = cfg->timer_slack_ns;
+  ex->timer_spin_max_ns = cfg->timer_spin_max_ns;
+  ex->saved_slack_ns = -1;
   ex->alloc = alloc;
   if (cfg->slab != NULL && (rc = nx_slab_create(cfg->slab, &ex->slab)) < 0) goto fail;
 
@@ -403,9 +413,6 @@ static void nx_drain_inbox(nx_executor *ex) {
   }
 }
 
-int nx__poll_events(nx_executor *ex, int64_t deadline_ns); /* park.c */
-void nx__park(nx_executor *ex);                              /* park.c */
-
 /* The run loop's entry checks, in the documented precedence. `in_run` (not
  * cx.task, which is NULL while a drop function or a service hook runs) is
  * what says the loop or a callback is on the stack. */
@@ -483,35 +490,29 @@ static inline bool nx_idle(nx_executor *ex) {
   return ex->ring_head == ex->ring_tail && !nx__inbox_peek(&ex->inbox);
 }
 
-/* Nothing is ready: sleep (parked) or look again (busy). */
-static void nx_wait_for_work(nx_executor *ex, nx_run_mode mode) {
-  if (mode == NX_RUN_PARKED) {
-    nx__park(ex);
-  } else if (ex->epoll_sources != 0) {
-    nx__poll_events(ex, 0);
-  } else {
-    __builtin_ia32_pause();
-  }
+static inline bool nx_mode_valid(nx_run_mode mode) {
+  return mode == NX_RUN_PARKED || mode == NX_RUN_BUSY || mode == NX_RUN_SPIN_PARK;
 }
 
 int nx_run(nx_executor *ex, nx_run_mode mode) {
-  if (mode != NX_RUN_PARKED && mode != NX_RUN_BUSY) return NX_EINVAL;
+  if (!nx_mode_valid(mode)) return NX_EINVAL;
   int rc = nx_check_runnable(ex);
   if (rc < 0) return rc;
   ex->in_run = true;
   while (ex->live != 0) {
     nx_run_cycle(ex);
-    if (ex->live != 0 && nx_idle(ex)) nx_wait_for_work(ex, mode);
+    if (ex->live != 0 && nx_idle(ex)) nx__wait_for_work(ex, mode);
   }
   /* Leave no entry of a completed task behind in the ring. */
   while (ex->ring_head != ex->ring_tail) nx_run_cycle(ex);
+  nx__idle_end(ex);
   ex->in_run = false;
   return NX_OK;
 }
 
 int nx_block_on(nx_executor *ex, nx_run_mode mode, const nx_future_desc *desc, const void *init,
                 void *out, size_t out_size) {
-  if ((mode != NX_RUN_PARKED && mode != NX_RUN_BUSY) || desc == NULL || desc->poll == NULL)
+  if (!nx_mode_valid(mode) || desc == NULL || desc->poll == NULL)
     return NX_EINVAL;
   int rc = nx_check_runnable(ex);
   if (rc < 0) return rc;
@@ -526,9 +527,10 @@ int nx_block_on(nx_executor *ex, nx_run_mode mode, const nx_future_desc *desc, c
     if (nx_idle(ex)) {
       rc = nx_join_try(&root, out, out_size);
       if (rc != NX_PENDING) break;
-      nx_wait_for_work(ex, mode);
+      nx__wait_for_work(ex, mode);
     }
   }
+  nx__idle_end(ex);
   ex->in_run = false;
   return rc == NX_READY ? NX_OK : rc;
 }

@@ -65,6 +65,12 @@ struct nx_executor {
   bool shutting_down;        /* futures are being dropped: spawn refused */
   bool shut;                 /* shutdown finished */
 
+  /* --- idling (park.c), executor thread only --- */
+  uint32_t idle_spin_ns, idle_yields, timer_slack_ns, timer_spin_max_ns;
+  int64_t timer_margin_ns;   /* how early a timed sleep ends: the measured
+                                wake-up lateness, capped at timer_spin_max_ns */
+  long saved_slack_ns;       /* the thread's own timer slack while lowered, else -1 */
+
   /* --- cross-thread --- */
   nx_inbox inbox;
   int epfd, evfd;
@@ -108,6 +114,10 @@ void nx__task_free_guarded(nx_executor *ex, nx_task *t);
 void nx__ref_drop(nx_task *t);
 void nx__ref_drop_slow(nx_task *t, uint64_t old);
 void nx__unpark(nx_executor *ex);
+/* park.c: what the run loop does when nothing is ready. */
+int nx__poll_events(nx_executor *ex, int64_t deadline_ns);
+void nx__wait_for_work(nx_executor *ex, nx_run_mode mode);
+void nx__idle_end(nx_executor *ex); /* at the end of nx_run / nx_block_on */
 
 void nx__executor_add_service(nx_executor *ex, nx_service *s);
 void nx__executor_remove_service(nx_executor *ex, nx_service *s);

@@ -5,14 +5,16 @@ lists are written down; run, compare, ab and report import them from here.
 from __future__ import annotations
 
 # Every executor binary (nxbench_<backend>) has all of these, in this order.
-EXECUTOR_CASES = ("spawn_poll_free", "poll_queued", "self_wake_poll", "wake_other_poll",
-                  "waker_clone_drop", "spawn_with_live", "churn", "cross_wake_busy",
-                  "cross_wake_parked", "io_woken_poll", "timer_fire", "channel_roundtrip")
+EXECUTOR_CASES = ("spawn_poll_free", "spawn_poll_free_one", "poll_queued", "self_wake_poll",
+                  "self_wake_one", "wake_other_poll", "waker_clone_drop", "spawn_with_live",
+                  "churn", "cross_wake_busy", "cross_wake_parked", "cross_wake_responsive",
+                  "cross_wake_idle_gap", "io_woken_poll", "timer_fire", "channel_roundtrip")
 FLOOR_CASES = ("indirect_call", "pingpong", "eventfd_roundtrip")
 PEER_CASES = {"asio": ("spawn_poll_free", "cross_wake_busy", "cross_wake_parked"),
               "libuv": ("cross_wake_busy", "cross_wake_parked")}
 # Cases that need a core pair (absent on a one-core machine).
-CROSS_CASES = ("pingpong", "eventfd_roundtrip", "cross_wake_busy", "cross_wake_parked")
+CROSS_CASES = ("pingpong", "eventfd_roundtrip", "cross_wake_busy", "cross_wake_parked",
+               "cross_wake_responsive", "cross_wake_idle_gap")
 # Allocator-independent: no allocation in the timed operation, so every
 # backend should measure the same. Their differences are the run's noise.
 CONTROL_CASES = ("poll_queued", "self_wake_poll", "waker_clone_drop")
@@ -23,7 +25,8 @@ FLOOR_BACKEND = "floor"
 DEFAULT_REFERENCE = "malloc"
 
 # The floor a case is read against (same run, same round).
-FLOOR_FOR_CASE = {"cross_wake_busy": "pingpong", "cross_wake_parked": "eventfd_roundtrip"}
+FLOOR_FOR_CASE = {"cross_wake_busy": "pingpong", "cross_wake_parked": "eventfd_roundtrip",
+                  "cross_wake_responsive": "pingpong", "cross_wake_idle_gap": "pingpong"}
 DEFAULT_FLOOR = "indirect_call"
 SCALING_CASE = "spawn_with_live"
 
