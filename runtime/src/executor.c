@@ -441,10 +441,12 @@ static void nx_reap_front(nx_executor *ex) {
   }
 }
 
-/* The end of a cycle when services, IO or stale entries need attention. */
+/* The end of a cycle when services, IO or stale entries need attention.
+ * A service is called only if it has a per-cycle hook and work for it. */
 static void nx_run_cycle_slow(nx_executor *ex) {
-  for (nx_service *s = ex->services; s != NULL; s = s->next)
-    if (s->poll) s->poll(s, ex);
+  if (ex->polled_services != 0)
+    for (nx_service *s = ex->services; s != NULL; s = s->next)
+      if (s->ops->poll != NULL && (s->work == NULL || *s->work != 0)) s->ops->poll(s, ex);
   if (ex->epoll_sources != 0 && ++ex->cycle >= NX_EVENT_INTERVAL) {
     ex->cycle = 0;
     nx__poll_events(ex, 0);
@@ -452,7 +454,7 @@ static void nx_run_cycle_slow(nx_executor *ex) {
   nx_reap_front(ex);
 }
 
-static int nx_run_cycle(nx_executor *ex) {
+static inline __attribute__((always_inline)) int nx_run_cycle(nx_executor *ex) {
   if (nx__inbox_peek(&ex->inbox)) nx_drain_inbox(ex);
   uint32_t n = ex->ring_tail - ex->ring_head, polls = 0;
   if (n > ex->tasks_per_cycle) n = ex->tasks_per_cycle;
@@ -472,7 +474,7 @@ static int nx_run_cycle(nx_executor *ex) {
     else if (NX_UNLIKELY(t->flags & NX_TF_CANCEL_PENDING))
       nx_task_complete(ex, t, true);
   }
-  if (NX_UNLIKELY(((uintptr_t)ex->services | ex->epoll_sources | ex->stale) != 0))
+  if (NX_UNLIKELY((ex->polled_services | ex->epoll_sources | ex->stale) != 0))
     nx_run_cycle_slow(ex);
   return (int)polls;
 }
@@ -605,12 +607,14 @@ size_t nx_executor_held_tasks(const nx_executor *ex) {
 void nx__executor_add_service(nx_executor *ex, nx_service *s) {
   s->next = ex->services;
   ex->services = s;
+  ex->polled_services += s->ops->poll != NULL;
 }
 
 void nx__executor_remove_service(nx_executor *ex, nx_service *s) {
   for (nx_service **p = &ex->services; *p != NULL; p = &(*p)->next) {
     if (*p == s) {
       *p = s->next;
+      ex->polled_services -= s->ops->poll != NULL;
       return;
     }
   }
@@ -654,7 +658,7 @@ int nx_executor_shutdown(nx_executor *ex) {
    *    dropped. Wakes meanwhile go to the ring, which is discarded below. */
   for (nx_service *s = ex->services, *next; s != NULL; s = next) {
     next = s->next; /* the hook may free the service */
-    if (s->shutdown) s->shutdown(s, ex);
+    if (s->ops->shutdown) s->ops->shutdown(s, ex);
   }
   for (uint32_t i = 0; i < ex->table_hwm; i++) {
     nx_table_entry *e = &ex->table[i];

@@ -53,12 +53,6 @@ static void nx_io_detach(nx_io_service *svc, nx_io *io) {
   nx_waker_drop(&io->writer_);
 }
 
-/* Events arrive through nx__poll_events, not through the service hook. */
-static void nx_io_service_poll(nx_service *s, nx_executor *ex) {
-  (void)s;
-  (void)ex;
-}
-
 static void nx_io_service_shutdown(nx_service *s, nx_executor *ex) {
   nx_io_service *svc = (nx_io_service *)s;
   while (svc->head != NULL) {
@@ -70,16 +64,17 @@ static void nx_io_service_shutdown(nx_service *s, nx_executor *ex) {
   free(svc);
 }
 
+/* Events arrive through nx__poll_events: no per-cycle hook, no deadline. */
+static const nx_service_ops nx_io_service_ops = {NULL, NULL, nx_io_service_shutdown};
+
 static int nx_io_service_get(nx_executor *ex, nx_io_service **out) {
   int rc = nx__service_check(ex);
   if (rc < 0) return rc;
-  nx_service *s = nx__service_find(ex, nx_io_service_poll);
+  nx_service *s = nx__service_find(ex, &nx_io_service_ops);
   if (s == NULL) {
     nx_io_service *svc = calloc(1, sizeof *svc);
     if (svc == NULL) return NX_ENOMEM;
-    svc->base.poll = nx_io_service_poll;
-    svc->base.next_deadline_ns = NULL;
-    svc->base.shutdown = nx_io_service_shutdown;
+    svc->base.ops = &nx_io_service_ops;
     nx__executor_add_service(ex, &svc->base);
     s = &svc->base;
   }

@@ -100,8 +100,8 @@ int nx__poll_events(nx_executor *ex, int64_t deadline_ns) {
 static int64_t nx_next_deadline(nx_executor *ex) {
   int64_t best = -1;
   for (nx_service *s = ex->services; s != NULL; s = s->next) {
-    if (s->next_deadline_ns == NULL) continue;
-    int64_t d = s->next_deadline_ns(s);
+    if (s->ops->next_deadline_ns == NULL) continue;
+    int64_t d = s->ops->next_deadline_ns(s);
     if (d >= 0 && (best < 0 || d < best)) best = d;
   }
   return best;

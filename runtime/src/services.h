@@ -7,13 +7,12 @@
 #include "executor.h"
 #include "nxrt_services.h"
 
-/* The executor's service whose poll hook is `poll`, or NULL. Services are
- * identified by their hook: each kind has its own, and an executor has at
- * most one of each kind. A handful at most, so a walk is cheap. */
-static inline nx_service *nx__service_find(nx_executor *ex,
-                                           void (*poll)(nx_service *, nx_executor *)) {
+/* The executor's service of the kind `ops`, or NULL. Services are
+ * identified by their ops table: each kind has its own, and an executor has
+ * at most one of each kind. A handful at most, so a walk is cheap. */
+static inline nx_service *nx__service_find(nx_executor *ex, const nx_service_ops *ops) {
   for (nx_service *s = ex->services; s != NULL; s = s->next)
-    if (s->poll == poll) return s;
+    if (s->ops == ops) return s;
   return NULL;
 }
 
