@@ -186,7 +186,7 @@ static inline uint32_t nx_table_take(nx_executor *ex, nx_task *t, uint32_t size)
 static inline size_t nx_table_release(nx_executor *ex, uint32_t slot) {
   nx_table_entry *e = &ex->table[slot];
   size_t size = e->size;
-  e->gen = e->gen + 1 == 0 ? 1 : e->gen + 1;
+  e->gen += 2; /* odd, so it never wraps to 0 */
   e->task = (nx_task *)(((uintptr_t)ex->table_free << 1) | NX_ENTRY_FREE_TAG);
   ex->table_free = slot;
   ex->table_used--;
@@ -238,8 +238,8 @@ static inline __attribute__((always_inline)) int nx_reserve_generic(nx_executor 
   r->task = NULL;
   r->state = NULL;
   if (ex == NULL || desc == NULL || desc->poll == NULL ||
-      (flags & ~(unsigned)(NX_RESERVE_SLAB | NX_RESERVE_JOINABLE)) != 0 ||
-      desc->output_size > 65535 || desc->size > ((size_t)1 << 40))
+      ((flags & ~(unsigned)(NX_RESERVE_SLAB | NX_RESERVE_JOINABLE)) |
+       (desc->output_size > 65535) | (desc->size > ((size_t)1 << 40))) != 0)
     return NX_EINVAL;
   if (NX_UNLIKELY(ex->shutting_down || ex->shut)) return NX_ESHUTDOWN;
   if (NX_UNLIKELY(!nx__on_owner(ex))) return NX_EWRONGTHREAD;
@@ -279,11 +279,11 @@ static inline __attribute__((always_inline)) int nx_reserve_generic(nx_executor 
   t->poll = desc->poll;
   t->drop = desc->drop;
   atomic_init(&t->state, NX_ST_REF);
-  atomic_init(&t->cross_next, NULL);
+  /* cross_next is not initialised: only a push writes it, and only the
+   * inbox's consumer reads it, after that push. */
   t->ex = ex;
   t->slot = nx_table_take(ex, t, (uint32_t)size);
   t->join_off16 = (uint16_t)(join_off / 16);
-  t->queued = 0;
   t->flags = (uint8_t)(((unsigned)__builtin_ctzl(align) - 3) << NX_TF_ALIGN_SHIFT);
   if (join_off) {
     t->flags |= NX_TF_JOINABLE;

@@ -13,7 +13,7 @@
 /* One id-table entry. While free, `task` holds the next free index. */
 typedef struct nx_table_entry {
   nx_task *task;
-  uint32_t gen;    /* generation of the task in this slot (never 0) */
+  uint32_t gen;    /* generation of the task in this slot: odd, so never 0 */
   uint32_t size;   /* allocation size, for sized free */
 } nx_table_entry;
 #define NX_TABLE_NONE UINT32_MAX
