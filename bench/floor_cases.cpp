@@ -6,6 +6,8 @@
 //                      back (the least a cross-thread busy wake can cost)
 //   eventfd_roundtrip  two threads blocked in read() on eventfds waking each
 //                      other (the least a parked cross-thread wake can cost)
+//   min_executor       spawn + poll + free with nothing but a slab, a ring
+//                      and an indirect call (bench/min_executor.cpp)
 #include <gnu/libc-version.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -134,8 +136,11 @@ BackendInfo binary_backend() {
   return BackendInfo{"floor", std::string("glibc ") + gnu_get_libc_version(), "floor"};
 }
 
+void register_min_executor_cases(Env& env);  // min_executor.cpp
+
 int register_cases(Env& env) {
   Env* e = &env;
+  register_min_executor_cases(env);
   for (Mode m : {Mode::kBatched, Mode::kSingle})
     add_case(case_name("indirect_call", m), "call through a function pointer loaded from memory",
              [e, m](benchmark::State& st) { measure_op(st, *e, m, [] { g_fn(); }); });

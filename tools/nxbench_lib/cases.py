@@ -9,7 +9,7 @@ EXECUTOR_CASES = ("spawn_poll_free", "spawn_poll_free_one", "poll_queued", "self
                   "self_wake_one", "wake_other_poll", "waker_clone_drop", "spawn_with_live",
                   "churn", "cross_wake_busy", "cross_wake_parked", "cross_wake_responsive",
                   "cross_wake_idle_gap", "io_woken_poll", "timer_fire", "channel_roundtrip")
-FLOOR_CASES = ("indirect_call", "pingpong", "eventfd_roundtrip")
+FLOOR_CASES = ("indirect_call", "min_executor", "pingpong", "eventfd_roundtrip")
 PEER_CASES = {"asio": ("spawn_poll_free", "cross_wake_busy", "cross_wake_parked"),
               "libuv": ("cross_wake_busy", "cross_wake_parked")}
 # Cases that need a core pair (absent on a one-core machine).
