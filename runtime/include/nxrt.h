@@ -389,10 +389,14 @@ typedef enum nx_run_mode {
                             yields: the same as NX_RUN_PARKED */
 } nx_run_mode;
 
-/* Default idle_spin_ns: chosen from the latency-vs-CPU curve of the
- * cross_wake_responsive bench cases (bench/README.md): long enough that a
- * thread answering within a few microseconds finds the executor awake,
- * short enough that an idle executor burns little CPU before it sleeps. */
+/* Default idle_spin_ns. The cross_wake_responsive bench cases (bench/README.md)
+ * show a waker that answers at once finds the executor awake with any budget
+ * from 1 us (latency flat, ~0 sleeps per op), while cross_wake_idle_gap shows
+ * what a budget costs when no answer comes: that much CPU per idle period.
+ * The default is about what one sleep and wake-up costs on a busy host (the
+ * p50 of cross_wake_idle_gap run=parked on the CI machine kind), so spinning
+ * never costs much more than the sleep it avoids; on a quiet host a shorter
+ * budget burns less. */
 #define NX_IDLE_SPIN_NS_DEFAULT 50000u
 
 typedef struct nx_executor_config {
