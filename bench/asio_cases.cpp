@@ -107,20 +107,29 @@ BackendInfo binary_backend() {
   char v[64];
   snprintf(v, sizeof v, "Boost.Asio %d.%d.%d (Boost %s)", BOOST_ASIO_VERSION / 100000,
            BOOST_ASIO_VERSION / 100 % 1000, BOOST_ASIO_VERSION % 100, BOOST_LIB_VERSION);
-  return BackendInfo{"asio", v, "peer"};
+  return BackendInfo{"asio", v, "peer", ""};
 }
 
-int register_cases(Env& env) {
+namespace {
+
+int register_asio_cases(Env& env) {
   Env* e = &env;
   benchmark::AddCustomContext("lib_boost", BOOST_LIB_VERSION);
+  CaseInfo spf;
+  spf.name = "spawn_poll_free";
+  spf.kind = CaseKind::kPeer;
+  spf.function = "spawn_poll_free";
+  spf.description = "asio::post of a handler carrying future_bytes of state, then run() or poll()";
+  spf.floor = "indirect_call";
+  Case& spc = NXB_DESCRIBE_CASE(spf);
   for (bool use_run : {true, false}) {
     const char* api = use_run ? "post_run" : "post_poll";
     for (Mode m : {Mode::kBatched, Mode::kSingle}) {
       auto add = [&](const char* bytes, void (*fn)(benchmark::State&, Env&, Mode, bool)) {
-        add_case(case_name("spawn_poll_free", m, {{"future_bytes", bytes}, {"api", api}}),
-                 std::string("asio::post of a handler with ") + bytes + " bytes of state, then " +
-                     (use_run ? "run()+restart()" : "poll()"),
-                 [e, m, use_run, fn](benchmark::State& st) { fn(st, *e, m, use_run); });
+        spc.add(m, {{"future_bytes", bytes}, {"api", api}},
+                std::string("asio::post of a handler with ") + bytes + " bytes of state, then " +
+                    (use_run ? "run()+restart()" : "poll()"),
+                [e, m, use_run, fn](benchmark::State& st) { fn(st, *e, m, use_run); });
       };
       add("0", spawn_poll_free<0>);
       add("64", spawn_poll_free<64>);
@@ -129,12 +138,17 @@ int register_cases(Env& env) {
     }
   }
   add_cross_wake_cases(
-      env.pairs, "asio::post from the other core to an io_context spinning in poll(); answer spun on",
+      env.pairs, CaseKind::kPeer, __FILE__, "cross_wake",
+      "asio::post from the other core to an io_context spinning in poll(); answer spun on",
       "asio::post from the other core to an io_context asleep in run(); answer by eventfd",
       [e](benchmark::State& st, Mode m, bool parked, const PuPair& p) {
         cross_wake(st, *e, m, parked, p);
       });
   return 0;
 }
+
+}  // namespace
+
+NXB_FAMILY(50, register_asio_cases);
 
 }  // namespace nxb

@@ -5,6 +5,7 @@
 // Own flags (all other flags go to google-benchmark, e.g. --benchmark_filter):
 //   --nxbench_quick      fewer samples and live tasks (the one-minute smoke run)
 //   --nxbench_topology   print the topology summary and the backend, then exit
+//   --nxbench_cases      print the binary's case catalogue as JSON, then exit
 //   --nxbench_layout=N   shift the heap and the stack by amounts derived from N
 //                        before anything runs (see run_with_layout)
 #include <benchmark/benchmark.h>
@@ -72,13 +73,15 @@ int main(int argc, char** argv) {
 }
 
 static int run(int argc, char** argv) {
-  bool quick = false, topology_only = false;
+  bool quick = false, topology_only = false, cases_only = false;
   int kept = 1;
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--nxbench_quick") == 0)
       quick = true;
     else if (strcmp(argv[i], "--nxbench_topology") == 0)
       topology_only = true;
+    else if (strcmp(argv[i], "--nxbench_cases") == 0)
+      cases_only = true;
     else if (strncmp(argv[i], "--nxbench_layout=", 17) == 0)
       continue;  // applied by main
     else
@@ -109,6 +112,12 @@ static int run(int argc, char** argv) {
   if (topology_only) {
     printf("%sbackend: %s %s (%s)\n", summary.c_str(), backend.name.c_str(),
            backend.version.c_str(), backend.kind.c_str());
+    return 0;
+  }
+  if (cases_only) {
+    // Registration needs no timing: the sample buffer stays unmapped.
+    if (nxb::register_families(env) != 0) return 2;
+    fputs(nxb::catalogue_json(backend).c_str(), stdout);
     return 0;
   }
   fprintf(stderr, "%s", summary.c_str());
@@ -170,7 +179,7 @@ static int run(int argc, char** argv) {
   benchmark::AddCustomContext("lib_hwloc_api_runtime", hwloc_runtime_version());
   benchmark::AddCustomContext("lib_glibc", gnu_get_libc_version());
 
-  if (nxb::register_cases(env) != 0) return 2;
+  if (nxb::register_families(env) != 0) return 2;
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
   return 0;

@@ -834,54 +834,90 @@ BackendInfo binary_backend() {
   std::string version = g_use_slab ? std::string("nxrt ") + nx_version() +
                                          " executor-owned bounded slab (nx_spawn_slab)"
                                    : nx_backend_version();
-  return BackendInfo{nx_backend_name(), version, "executor"};
+  return BackendInfo{nx_backend_name(), version, "executor", "malloc"};
 }
 
-int register_services_cases(Env& env);  // services_cases.cpp
+namespace {
+
+CaseInfo local_case(const char* name, const char* function, const char* description) {
+  CaseInfo c;
+  c.name = name;
+  c.kind = CaseKind::kLocal;
+  c.function = function;
+  c.description = description;
+  c.floor = "indirect_call";
+  return c;
+}
 
 // The shapes a latency-sensitive program has: one task per cycle, and a
 // waker that spins for the answer (the method of the other executors' own
 // benchmarks), with the executor busy, parked or spinning before it parks.
 void register_latency_cases(Env& env) {
   Env* e = &env;
-  add_case(case_name("self_wake_one", Mode::kBatched, {{"driver", "nx_run"}}),
-           "one task waking itself, nx_run(NX_RUN_BUSY) re-polls it (per poll)",
-           [e](benchmark::State& st) { self_wake_one(st, *e, true); });
-  add_case(case_name("self_wake_one", Mode::kBatched, {{"driver", "nx_run_once"}}),
-           "one task waking itself, one nx_run_once per poll (per poll)",
-           [e](benchmark::State& st) { self_wake_one(st, *e, false); });
-  add_case(case_name("spawn_poll_free_one", Mode::kBatched, {{"future_bytes", "64"}}),
-           "spawn a future ready at once, one nx_run_once polls and frees it (100 in a row)",
-           [e](benchmark::State& st) { spawn_poll_free_one(st, *e, 64); });
+  Case& swo = NXB_DESCRIBE_CASE(local_case(
+      "self_wake_one", "self_wake_one",
+      "one task and nothing else waking itself, re-polled (per poll): the per-cycle overhead "
+      "next to self_wake_poll's 100 tasks per cycle"));
+  swo.add(Mode::kBatched, {{"driver", "nx_run"}},
+          "one task waking itself, nx_run(NX_RUN_BUSY) re-polls it (per poll)",
+          [e](benchmark::State& st) { self_wake_one(st, *e, true); });
+  swo.add(Mode::kBatched, {{"driver", "nx_run_once"}},
+          "one task waking itself, one nx_run_once per poll (per poll)",
+          [e](benchmark::State& st) { self_wake_one(st, *e, false); });
+  Case& spo = NXB_DESCRIBE_CASE(local_case(
+      "spawn_poll_free_one", "spawn_poll_free_one",
+      "spawn + one nx_run_once per task (batched): spawn_poll_free with one task per cycle"));
+  spo.add(Mode::kBatched, {{"future_bytes", "64"}},
+          "spawn a future ready at once, one nx_run_once polls and frees it (100 in a row)",
+          [e](benchmark::State& st) { spawn_poll_free_one(st, *e, 64); });
+
+  CaseInfo rs;
+  rs.name = "cross_wake_responsive";
+  rs.kind = CaseKind::kCross;
+  rs.function = "cross_wake";
+  rs.description = "cross_wake_busy's round trip with the executor busy, parked or spinning "
+                   "before it parks (spin_ns), the waker spinning for the answer; sleeps and "
+                   "CPU per op of both threads";
+  rs.floor = "pingpong";
+  rs.needs_pair = true;
+  rs.measured = {"voluntary_csw_per_op"};
+  rs.not_profiled = "two threads: callgrind runs threads one at a time, so a cross-thread "
+                    "round trip is not what it measures";
+  Case& rsc = NXB_DESCRIBE_CASE(rs);
+  CaseInfo ig = rs;
+  ig.name = "cross_wake_idle_gap";
+  ig.description = "cross_wake_responsive after 500 us idle (longer than the spin budget): "
+                   "the true-sleep cost in both parked modes";
+  Case& igc = NXB_DESCRIBE_CASE(ig);
   // Spin budgets of the latency-vs-CPU curve; the default among them.
   const int64_t budgets[] = {1000, 10000, NX_IDLE_SPIN_NS_DEFAULT, 200000};
   constexpr int64_t kGapNs = 500000;  // longer than every budget above
   for (const PuPair& p : env.pairs) {
     const char* cls = pair_class_name(p.cls);
-    auto add = [&](const char* family, const char* run, int64_t spin, int64_t gap,
-                   nx_run_mode mode, const char* what) {
-      std::vector<std::pair<std::string, std::string>> params{{"run", run}};
+    auto add = [&](Case& c, const char* run, int64_t spin, int64_t gap, nx_run_mode mode,
+                   const char* what) {
+      Params params{{"run", run}};
       if (mode == NX_RUN_SPIN_PARK) params.push_back({"spin_ns", std::to_string(spin)});
       params.push_back({"pair_class", cls});
       CrossRun how{mode, false, spin, gap};
-      add_case(case_name(family, Mode::kSingle, params), what,
-               [e, how, p](benchmark::State& st) { cross_wake(st, *e, Mode::kSingle, how, p); });
+      c.add(Mode::kSingle, params, what,
+            [e, how, p](benchmark::State& st) { cross_wake(st, *e, Mode::kSingle, how, p); });
     };
-    add("cross_wake_responsive", "busy", -1, 0, NX_RUN_BUSY,
+    add(rsc, "busy", -1, 0, NX_RUN_BUSY,
         "other core wakes a task (NX_RUN_BUSY), the waker spins for the answer");
-    add("cross_wake_responsive", "parked", -1, 0, NX_RUN_PARKED,
+    add(rsc, "parked", -1, 0, NX_RUN_PARKED,
         "other core wakes a task (NX_RUN_PARKED), the waker spins for the answer");
     for (int64_t b : budgets)
-      add("cross_wake_responsive", "spin_park", b, 0, NX_RUN_SPIN_PARK,
+      add(rsc, "spin_park", b, 0, NX_RUN_SPIN_PARK,
           "other core wakes a task (NX_RUN_SPIN_PARK), the waker spins for the answer");
-    add("cross_wake_idle_gap", "parked", -1, kGapNs, NX_RUN_PARKED,
+    add(igc, "parked", -1, kGapNs, NX_RUN_PARKED,
         "500 us idle, then other core wakes a task (NX_RUN_PARKED), the waker spins");
-    add("cross_wake_idle_gap", "spin_park", NX_IDLE_SPIN_NS_DEFAULT, kGapNs, NX_RUN_SPIN_PARK,
+    add(igc, "spin_park", NX_IDLE_SPIN_NS_DEFAULT, kGapNs, NX_RUN_SPIN_PARK,
         "500 us idle, then other core wakes a task (NX_RUN_SPIN_PARK), the waker spins");
   }
 }
 
-int register_cases(Env& env) {
+int register_executor_cases(Env& env) {
   if (g_alloc == nullptr) {
     fprintf(stderr, "backend %s cannot be used: %s\n", nx_backend_name(),
             &nx_backend_plugin_error != nullptr ? nx_backend_plugin_error()
@@ -895,48 +931,80 @@ int register_cases(Env& env) {
   if (g_alloc->name != nullptr) benchmark::AddCustomContext("allocator_table_name", g_alloc->name);
   Env* e = &env;
   const Mode modes[] = {Mode::kBatched, Mode::kSingle};
+
+  Case& spf = NXB_DESCRIBE_CASE(local_case(
+      "spawn_poll_free", "spawn_poll_free",
+      "spawn a future that is ready at once, nx_run_once polls it, it is freed"));
   for (Mode m : modes)
     for (size_t bytes : {0, 64, 256, 1024})
-      add_case(case_name("spawn_poll_free", m, {{"future_bytes", std::to_string(bytes)}}),
-               m == Mode::kBatched
-                   ? "100 spawns of a future ready at once, one nx_run_once polls and frees them (per task)"
-                   : "spawn a future that is ready at once, one nx_run_once polls and frees it",
-               [e, m, bytes](benchmark::State& st) { spawn_poll_free(st, *e, m, bytes); });
+      spf.add(m, {{"future_bytes", std::to_string(bytes)}},
+              m == Mode::kBatched
+                  ? "100 spawns of a future ready at once, one nx_run_once polls and frees them (per task)"
+                  : "spawn a future that is ready at once, one nx_run_once polls and frees it",
+              [e, m, bytes](benchmark::State& st) { spawn_poll_free(st, *e, m, bytes); });
+
+  CaseInfo pq = local_case("poll_queued", "poll_queued",
+                           "nx_run_once polling tasks already queued by a wake");
+  pq.control = true;
+  Case& pqc = NXB_DESCRIBE_CASE(pq);
+  CaseInfo sw = local_case("self_wake_poll", "self_wake_poll",
+                           "nx_run_once polling tasks that wake themselves");
+  sw.control = true;
+  Case& swc = NXB_DESCRIBE_CASE(sw);
+  Case& woc = NXB_DESCRIBE_CASE(local_case("wake_other_poll", "wake_other_poll",
+                                           "nx_run_once polling a task that wakes another"));
+  CaseInfo wc = local_case("waker_clone_drop", "waker_clone_drop", "clone a waker, drop the clone");
+  wc.control = true;
+  Case& wcc = NXB_DESCRIBE_CASE(wc);
   for (Mode m : modes) {
-    add_case(case_name("poll_queued", m),
-             m == Mode::kBatched ? "nx_run_once polling 100 tasks queued by a wake (per poll)"
-                                 : "nx_run_once polling one task queued by a wake",
-             [e, m](benchmark::State& st) { poll_queued(st, *e, m); });
-    add_case(case_name("self_wake_poll", m),
-             m == Mode::kBatched ? "nx_run_once polling 100 tasks that each wake themselves (per poll)"
-                                 : "nx_run_once polling one task that wakes itself",
-             [e, m](benchmark::State& st) { self_wake_poll(st, *e, m); });
-    add_case(case_name("wake_other_poll", m), "nx_run_once polling a task that wakes another",
-             [e, m](benchmark::State& st) { wake_other_poll(st, *e, m); });
-    add_case(case_name("waker_clone_drop", m), "clone a waker, drop the clone",
-             [e, m](benchmark::State& st) { waker_clone_drop(st, *e, m); });
+    pqc.add(m, {},
+            m == Mode::kBatched ? "nx_run_once polling 100 tasks queued by a wake (per poll)"
+                                : "nx_run_once polling one task queued by a wake",
+            [e, m](benchmark::State& st) { poll_queued(st, *e, m); });
+    swc.add(m, {},
+            m == Mode::kBatched ? "nx_run_once polling 100 tasks that each wake themselves (per poll)"
+                                : "nx_run_once polling one task that wakes itself",
+            [e, m](benchmark::State& st) { self_wake_poll(st, *e, m); });
+    woc.add(m, {}, "nx_run_once polling a task that wakes another",
+            [e, m](benchmark::State& st) { wake_other_poll(st, *e, m); });
+    wcc.add(m, {}, "clone a waker, drop the clone",
+            [e, m](benchmark::State& st) { waker_clone_drop(st, *e, m); });
   }
-  for (size_t live = 1; live <= env.max_live_tasks(); live *= 10)
+
+  CaseInfo live = local_case("spawn_with_live", "spawn_with_live",
+                             "spawn+poll+free of a 64-byte future with live_tasks tasks alive");
+  live.measured = {"bytes_per_task"};
+  live.scaling_param = "live_tasks";
+  Case& lc = NXB_DESCRIBE_CASE(live);
+  for (size_t n = 1; n <= env.max_live_tasks(); n *= 10)
     for (Mode m : modes)
-      add_case(case_name("spawn_with_live", m, {{"live_tasks", std::to_string(live)}}),
-               "spawn+poll+free of a 64-byte future with live_tasks tasks alive",
-               [e, m, live](benchmark::State& st) { spawn_with_live(st, *e, m, live); });
+      lc.add(m, {{"live_tasks", std::to_string(n)}}, live.description,
+             [e, m, n](benchmark::State& st) { spawn_with_live(st, *e, m, n); });
+
+  CaseInfo ch = local_case("churn", "churn",
+                           "random spawn (0/64/256/1024 B) / wake / complete, each with its nx_run_once");
+  ch.not_profiled = "a random mix whose per-operation count depends on the mix; profile "
+                    "spawn_poll_free and spawn_with_live instead";
+  Case& cc = NXB_DESCRIBE_CASE(ch);
   size_t churn_live = env.quick ? 1000 : 10000;
   for (Mode m : modes)
-    add_case(case_name("churn", m, {{"live_tasks", std::to_string(churn_live)}}),
-             "random spawn (0/64/256/1024 B) / wake / complete, each with its nx_run_once",
-             [e, m, churn_live](benchmark::State& st) { churn(st, *e, m, churn_live); });
+    cc.add(m, {{"live_tasks", std::to_string(churn_live)}}, ch.description,
+           [e, m, churn_live](benchmark::State& st) { churn(st, *e, m, churn_live); });
+
   add_cross_wake_cases(
-      env.pairs, "other core wakes a task (NX_RUN_BUSY), the task answers, the waker spins",
+      env.pairs, CaseKind::kCross, __FILE__, "cross_wake",
+      "other core wakes a task (NX_RUN_BUSY), the task answers, the waker spins",
       "other core wakes a task (NX_RUN_PARKED), the task answers by eventfd",
       [e](benchmark::State& st, Mode m, bool parked, const PuPair& p) {
         CrossRun how{parked ? NX_RUN_PARKED : NX_RUN_BUSY, parked, -1, 0};
         cross_wake(st, *e, m, how, p);
       });
   register_latency_cases(env);
-  // io_woken_poll, timer_fire, channel_roundtrip (bench/services_cases.cpp)
-  if (register_services_cases(env) != 0) return 1;
   return 0;
 }
+
+}  // namespace
+
+NXB_FAMILY(10, register_executor_cases);
 
 }  // namespace nxb

@@ -133,28 +133,48 @@ void eventfd_roundtrip(benchmark::State& st, Env& env, const PuPair& pair) {
 }  // namespace
 
 BackendInfo binary_backend() {
-  return BackendInfo{"floor", std::string("glibc ") + gnu_get_libc_version(), "floor"};
+  return BackendInfo{"floor", std::string("glibc ") + gnu_get_libc_version(), "floor", ""};
 }
 
-void register_min_executor_cases(Env& env);  // min_executor.cpp
+namespace {
 
-int register_cases(Env& env) {
+int register_floor_cases(Env& env) {
   Env* e = &env;
-  register_min_executor_cases(env);
+  CaseInfo ic;
+  ic.name = "indirect_call";
+  ic.kind = CaseKind::kFloor;
+  ic.function = "g_fn";
+  ic.description = "a call through a function pointer loaded from memory (what a poll costs at least)";
+  Case& icc = NXB_DESCRIBE_CASE(ic);
+  CaseInfo pp = ic;
+  pp.name = "pingpong";
+  pp.function = "pingpong";
+  pp.description = "a cache line to the other pinned core and back, both threads spinning";
+  pp.needs_pair = true;
+  Case& ppc = NXB_DESCRIBE_CASE(pp);
+  CaseInfo ef = pp;
+  ef.name = "eventfd_roundtrip";
+  ef.function = "eventfd_roundtrip";
+  ef.description = "eventfd write; the other thread, blocked in read(), answers by eventfd";
+  ef.measured = {"voluntary_csw_per_op"};
+  Case& efc = NXB_DESCRIBE_CASE(ef);
   for (Mode m : {Mode::kBatched, Mode::kSingle})
-    add_case(case_name("indirect_call", m), "call through a function pointer loaded from memory",
-             [e, m](benchmark::State& st) { measure_op(st, *e, m, [] { g_fn(); }); });
+    icc.add(m, {}, "call through a function pointer loaded from memory",
+            [e, m](benchmark::State& st) { measure_op(st, *e, m, [] { g_fn(); }); });
   for (const PuPair& p : env.pairs) {
     const char* cls = pair_class_name(p.cls);
     for (Mode m : {Mode::kBatched, Mode::kSingle})
-      add_case(case_name("pingpong", m, {{"pair_class", cls}}),
-               "one cache line to the other pinned core and back (both spin)",
-               [e, m, p](benchmark::State& st) { pingpong(st, *e, m, p); });
-    add_case(case_name("eventfd_roundtrip", Mode::kSingle, {{"pair_class", cls}}),
-             "eventfd write, other thread blocked in read() answers by eventfd",
-             [e, p](benchmark::State& st) { eventfd_roundtrip(st, *e, p); });
+      ppc.add(m, {{"pair_class", cls}}, "one cache line to the other pinned core and back (both spin)",
+              [e, m, p](benchmark::State& st) { pingpong(st, *e, m, p); });
+    efc.add(Mode::kSingle, {{"pair_class", cls}},
+            "eventfd write, other thread blocked in read() answers by eventfd",
+            [e, p](benchmark::State& st) { eventfd_roundtrip(st, *e, p); });
   }
   return 0;
 }
+
+}  // namespace
+
+NXB_FAMILY(90, register_floor_cases);
 
 }  // namespace nxb

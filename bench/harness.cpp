@@ -4,8 +4,12 @@
 #include <immintrin.h>
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <memory>
 
 namespace nxb {
 
@@ -18,34 +22,183 @@ size_t Env::samples_for(Mode m) const {
   return quick ? 5000 : 50000;
 }
 
-std::string case_name(const char* c, Mode m,
-                      const std::vector<std::pair<std::string, std::string>>& params) {
-  std::string s = std::string(c) + "/mode:" + mode_name(m);
+std::string case_name(const std::string& c, Mode m, const Params& params) {
+  std::string s = c + "/mode:" + mode_name(m);
   for (const auto& kv : params) s += "/" + kv.first + ":" + kv.second;
   return s;
 }
 
-void add_case(const std::string& name, const std::string& description,
-              std::function<void(benchmark::State&)> body) {
-  benchmark::RegisterBenchmark(name.c_str(),
-                               [description, body](benchmark::State& st) {
-                                 st.SetLabel(description);
+// ---------------------------------------------------------------------------
+// Catalogue
+
+const char* case_kind_name(CaseKind k) {
+  switch (k) {
+    case CaseKind::kLocal: return "local";
+    case CaseKind::kCross: return "cross";
+    case CaseKind::kFloor: return "floor";
+    case CaseKind::kPeer: return "peer";
+  }
+  return "?";
+}
+
+namespace {
+
+// Cases in the order they were described; deque-like stable addresses.
+std::vector<std::unique_ptr<Case>>& described() {
+  static std::vector<std::unique_ptr<Case>> cases;
+  return cases;
+}
+
+struct Family {
+  int order;
+  const char* name;
+  FamilyFn fn;
+};
+std::vector<Family>& families() {
+  static std::vector<Family> list;
+  return list;
+}
+
+std::string json_string(const std::string& s) {
+  std::string out = "\"";
+  for (unsigned char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (c < 0x20) {
+      char buf[8];
+      snprintf(buf, sizeof buf, "\\u%04x", c);
+      out += buf;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out + "\"";
+}
+
+std::string json_list(const std::vector<std::string>& v) {
+  std::string out = "[";
+  for (size_t i = 0; i < v.size(); i++) out += (i ? ", " : "") + json_string(v[i]);
+  return out + "]";
+}
+
+// "<source root>/bench/x.cpp" -> "bench/x.cpp": the path in the tree.
+std::string tree_path(const char* file) {
+  std::string f = file, root = NXBENCH_SOURCE_ROOT "/";
+  return f.compare(0, root.size(), root) == 0 ? f.substr(root.size()) : f;
+}
+
+template <class T>
+void add_unique(std::vector<T>& v, const T& x) {
+  if (std::find(v.begin(), v.end(), x) == v.end()) v.push_back(x);
+}
+
+}  // namespace
+
+Case::Case(CaseInfo info, std::string file) : info_(std::move(info)), file_(std::move(file)) {}
+
+void Case::add(Mode m, const Params& params, const std::string& label, CaseBody body) {
+  add_unique(modes_, std::string(mode_name(m)));
+  for (const auto& kv : params) {
+    auto it = std::find_if(params_.begin(), params_.end(),
+                           [&](const auto& p) { return p.first == kv.first; });
+    if (it == params_.end()) it = params_.insert(params_.end(), {kv.first, {}});
+    add_unique(it->second, kv.second);
+  }
+  benchmark::RegisterBenchmark(case_name(info_.name, m, params).c_str(),
+                               [label, body](benchmark::State& st) {
+                                 st.SetLabel(label);
                                  body(st);
                                })
       ->Iterations(1)
       ->Unit(benchmark::kMillisecond);
 }
 
-void add_cross_wake_cases(const std::vector<PuPair>& pairs, const char* busy_description,
+std::string Case::json() const {
+  const CaseInfo& c = info_;
+  std::string s = "{\"name\": " + json_string(c.name) +
+                  ", \"kind\": " + json_string(case_kind_name(c.kind)) +
+                  ", \"description\": " + json_string(c.description) +
+                  ", \"source\": {\"file\": " + json_string(file_) +
+                  ", \"function\": " + json_string(c.function) + "}" +
+                  ", \"floor\": " + json_string(c.floor) + ", \"floor_when\": {";
+  for (size_t i = 0; i < c.floor_when.size(); i++)
+    s += (i ? ", " : "") + json_string(c.floor_when[i].first) + ": " +
+         json_string(c.floor_when[i].second);
+  s += "}, \"control\": " + std::string(c.control ? "true" : "false") +
+       ", \"needs_pair\": " + (c.needs_pair ? "true" : "false") +
+       ", \"measured\": " + json_list(c.measured) +
+       ", \"scaling_param\": " + json_string(c.scaling_param) +
+       ", \"not_profiled\": " + json_string(c.not_profiled) +
+       ", \"modes\": " + json_list(modes_) + ", \"params\": {";
+  for (size_t i = 0; i < params_.size(); i++)
+    s += (i ? ", " : "") + json_string(params_[i].first) + ": " + json_list(params_[i].second);
+  return s + "}}";
+}
+
+Case& describe_case_in(CaseInfo info, const char* file) {
+  for (const auto& c : described())
+    if (c->info().name == info.name) {
+      fprintf(stderr, "bench: case %s described twice\n", info.name.c_str());
+      abort();
+    }
+  described().push_back(std::make_unique<Case>(std::move(info), tree_path(file)));
+  return *described().back();
+}
+
+std::string catalogue_json(const BackendInfo& backend) {
+  std::string s = "{\"schema\": 1, \"backend\": " + json_string(backend.name) +
+                  ", \"backend_kind\": " + json_string(backend.kind) +
+                  ", \"reference_backend\": " + json_string(backend.reference) +
+                  ", \"cases\": [";
+  const auto& cases = described();
+  for (size_t i = 0; i < cases.size(); i++) s += (i ? ",\n  " : "\n  ") + cases[i]->json();
+  return s + "\n]}\n";
+}
+
+FamilyRegistrar::FamilyRegistrar(int order, const char* name, FamilyFn fn) {
+  families().push_back(Family{order, name, fn});
+}
+
+int register_families(Env& env) {
+  auto list = families();
+  std::stable_sort(list.begin(), list.end(),
+                   [](const Family& a, const Family& b) { return a.order < b.order; });
+  for (const Family& f : list) {
+    int rc = f.fn(env);
+    if (rc != 0) return rc;
+  }
+  return 0;
+}
+
+void add_cross_wake_cases(const std::vector<PuPair>& pairs, CaseKind kind, const char* file,
+                          const char* function, const char* busy_description,
                           const char* parked_description, const CrossWakeRun& run) {
-  for (const PuPair& p : pairs) {
-    const char* cls = pair_class_name(p.cls);
+  const char* profile_why =
+      "two threads: callgrind runs threads one at a time, so a cross-thread round trip is "
+      "not what it measures";
+  CaseInfo busy;
+  busy.name = "cross_wake_busy";
+  busy.kind = kind;
+  busy.description = busy_description;
+  busy.function = function;
+  busy.floor = "pingpong";
+  busy.needs_pair = true;
+  busy.not_profiled = profile_why;
+  CaseInfo parked = busy;
+  parked.name = "cross_wake_parked";
+  parked.description = parked_description;
+  parked.floor = "eventfd_roundtrip";
+  parked.measured = {"voluntary_csw_per_op"};
+  Case& b = describe_case_in(busy, file);
+  Case& p = describe_case_in(parked, file);
+  for (const PuPair& pair : pairs) {
+    const char* cls = pair_class_name(pair.cls);
     for (Mode m : {Mode::kBatched, Mode::kSingle})
-      add_case(case_name("cross_wake_busy", m, {{"pair_class", cls}}), busy_description,
-               [run, m, p](benchmark::State& st) { run(st, m, false, p); });
-    add_case(case_name("cross_wake_parked", Mode::kSingle, {{"pair_class", cls}}),
-             parked_description,
-             [run, p](benchmark::State& st) { run(st, Mode::kSingle, true, p); });
+      b.add(m, {{"pair_class", cls}}, busy_description,
+            [run, m, pair](benchmark::State& st) { run(st, m, false, pair); });
+    p.add(Mode::kSingle, {{"pair_class", cls}}, parked_description,
+          [run, pair](benchmark::State& st) { run(st, Mode::kSingle, true, pair); });
   }
 }
 

@@ -9,7 +9,8 @@
 //
 // Case names: "<case>/mode:<batched|single>/<param>:<value>...". The first
 // segment is the case name of the results schema (bench/README.md); the
-// others are its params. The label is the case's one-line description.
+// others are its params. The label is the variant's one-line description;
+// the case itself is described once in the catalogue (CaseInfo below).
 #ifndef NXBENCH_HARNESS_H
 #define NXBENCH_HARNESS_H
 
@@ -66,36 +67,108 @@ struct BackendInfo {
   std::string name;     // "malloc", "slab", ..., "floor", "asio", "libuv"
   std::string version;  // the linked library's own version text
   std::string kind;     // "executor", "floor" or "peer"
+  // The backend every other one is read against (paired ratios); the
+  // executor binaries name it, the others leave it empty.
+  std::string reference;
 };
 
-// Each benchmark binary defines these two (bench_main.cpp calls them).
+// Each benchmark binary defines binary_backend() (bench_main.cpp calls it
+// before any case is registered). Its cases come from the families linked
+// into it (NXB_FAMILY below).
 BackendInfo binary_backend();
-// Registers the binary's cases. Returns 0, or non-zero after printing why the
-// binary cannot run (e.g. a plugin that does not load).
-int register_cases(Env& env);
-
-// Smallest slab slot (multiple of 64) a future of `bytes` fits (probed by
-// spawning into a one-slot slab); 0 if none up to 1 MiB does (exec_cases.cpp).
-size_t slab_slot_for(size_t bytes);
 
 // Optional (a weak default returns -1): sees the command line before
 // anything else; returns an exit code to end the process there, or -1.
 // The executor binaries use it to measure RSS in a fresh process.
 int binary_early_main(int argc, char** argv);
 
+// ---------------------------------------------------------------------------
+// The case catalogue (bench/README.md, "The catalogue"). Every case is
+// described once, beside the code that measures it; `--nxbench_cases`
+// prints the catalogue as JSON, and the tools read what they need to know
+// about a case (kind, floor, control, ...) from there, never from lists of
+// their own.
+// ---------------------------------------------------------------------------
+
+enum class CaseKind {
+  kLocal,  // executor, one thread
+  kCross,  // executor, two threads on a core pair
+  kFloor,  // what a case costs at least, no executor
+  kPeer,   // another library doing what an executor case does
+};
+const char* case_kind_name(CaseKind k);
+
+struct CaseInfo {
+  std::string name;         // the results schema's case name
+  CaseKind kind = CaseKind::kLocal;
+  std::string description;  // one line
+  std::string function;     // the function that measures it (in the calling file)
+  std::string floor;        // the floor case it is read against ("" for a floor)
+  // Params that pick another floor: {"where=cross", "pingpong"}; first match wins.
+  std::vector<std::pair<std::string, std::string>> floor_when;
+  // No allocation in the timed operation: every backend should measure the
+  // same, so the differences are the run's noise (the verdicts' band).
+  bool control = false;
+  bool needs_pair = false;            // absent on a machine without a core pair
+  std::vector<std::string> measured;  // counters every row of it must carry
+  std::string scaling_param;          // drawn as a curve over this param
+  std::string not_profiled;           // why `nxbench profile` cannot take it
+};
+
+using Params = std::vector<std::pair<std::string, std::string>>;
+using CaseBody = std::function<void(benchmark::State&)>;
+
+// A described case: add() registers one variant of it (a mode and params)
+// as a single-iteration benchmark named "<case>/mode:<mode>/<k>:<v>/..."
+// and labelled `label` (the variant's one-line description).
+class Case {
+ public:
+  explicit Case(CaseInfo info, std::string file);
+  void add(Mode m, const Params& params, const std::string& label, CaseBody body);
+  const CaseInfo& info() const { return info_; }
+  std::string json() const;
+
+ private:
+  CaseInfo info_;
+  std::string file_;
+  std::vector<std::string> modes_;
+  std::vector<std::pair<std::string, std::vector<std::string>>> params_;
+};
+
+// Describes a case of the calling file; the reference stays valid.
+Case& describe_case_in(CaseInfo info, const char* file);
+#define NXB_DESCRIBE_CASE(info) ::nxb::describe_case_in((info), __FILE__)
+
+// The catalogue of this binary as JSON (schema 1).
+std::string catalogue_json(const BackendInfo& backend);
+
+// A family of cases (one *_cases.cpp file): fn registers its cases and
+// returns 0, or non-zero after printing why the binary cannot run. Families
+// run in `order`, which is also the order of the catalogue and of reports.
+using FamilyFn = int (*)(Env& env);
+struct FamilyRegistrar {
+  FamilyRegistrar(int order, const char* name, FamilyFn fn);
+};
+#define NXB_FAMILY(order, fn) \
+  static const ::nxb::FamilyRegistrar nxb_family_##fn((order), #fn, (fn))
+
+// Runs every family linked into the binary. Returns 0 or the first non-zero.
+int register_families(Env& env);
+
+// Smallest slab slot (multiple of 64) a future of `bytes` fits (probed by
+// spawning into a one-slot slab); 0 if none up to 1 MiB does (exec_cases.cpp).
+size_t slab_slot_for(size_t bytes);
+
 // "<case>/mode:<mode>/<k>:<v>/...".
-std::string case_name(const char* c, Mode m,
-                      const std::vector<std::pair<std::string, std::string>>& params = {});
+std::string case_name(const std::string& c, Mode m, const Params& params = {});
 
-// Registers one case as a single-iteration benchmark labelled `description`.
-void add_case(const std::string& name, const std::string& description,
-              std::function<void(benchmark::State&)> body);
-
-// Registers cross_wake_busy (batched and single) and cross_wake_parked
-// (single) for every core pair of the run, the same way for the executor and
-// its peers; run(st, mode, parked, pair) measures one.
+// Describes cross_wake_busy (batched and single) and cross_wake_parked
+// (single) and registers them for every core pair of the run, the same way
+// for the executor (kind kCross) and its peers (kPeer); run(st, mode,
+// parked, pair) measures one, `function` names it.
 using CrossWakeRun = std::function<void(benchmark::State&, Mode, bool, const PuPair&)>;
-void add_cross_wake_cases(const std::vector<PuPair>& pairs, const char* busy_description,
+void add_cross_wake_cases(const std::vector<PuPair>& pairs, CaseKind kind, const char* file,
+                          const char* function, const char* busy_description,
                           const char* parked_description, const CrossWakeRun& run);
 
 // Timer cost, measured right before a case and cleared samples; then

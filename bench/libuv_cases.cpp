@@ -74,18 +74,25 @@ void cross_wake(benchmark::State& st, Env& env, Mode m, bool parked, const PuPai
 
 }  // namespace
 
-BackendInfo binary_backend() { return BackendInfo{"libuv", std::string("libuv ") + uv_version_string(), "peer"}; }
+BackendInfo binary_backend() { return BackendInfo{"libuv", std::string("libuv ") + uv_version_string(), "peer", ""}; }
 
-int register_cases(Env& env) {
+namespace {
+
+int register_libuv_cases(Env& env) {
   Env* e = &env;
   benchmark::AddCustomContext("lib_libuv", uv_version_string());
   add_cross_wake_cases(
-      env.pairs, "uv_async_send from the other core to a loop spinning in uv_run(NOWAIT)",
+      env.pairs, CaseKind::kPeer, __FILE__, "cross_wake",
+      "uv_async_send from the other core to a loop spinning in uv_run(NOWAIT)",
       "uv_async_send from the other core to a loop asleep in epoll; answer by eventfd",
       [e](benchmark::State& st, Mode m, bool parked, const PuPair& p) {
         cross_wake(st, *e, m, parked, p);
       });
   return 0;
 }
+
+}  // namespace
+
+NXB_FAMILY(50, register_libuv_cases);
 
 }  // namespace nxb

@@ -10,8 +10,6 @@
 
 namespace nxb {
 
-void register_min_executor_cases(Env& env);
-
 namespace {
 
 struct MinTask {
@@ -78,15 +76,25 @@ void min_executor(benchmark::State& st, Env& env, size_t bytes) {
   timer.finish(st, kBatch);
 }
 
+int register_min_executor_cases(Env& env) {
+  Env* e = &env;
+  CaseInfo mi;
+  mi.name = "min_executor";
+  mi.kind = CaseKind::kFloor;
+  mi.function = "min_executor";
+  mi.description = "spawn + poll + free with only a slab, a ring and an indirect call "
+                   "(no ids, no checks): the practical floor of spawn_poll_free";
+  Case& mic = NXB_DESCRIBE_CASE(mi);
+  for (size_t bytes : {0, 64})
+    mic.add(Mode::kBatched, {{"future_bytes", std::to_string(bytes)}},
+            "100 x (slab pop, state copy, ring push), one cycle: indirect poll, free push "
+            "(per task; no ids, no checks)",
+            [e, bytes](benchmark::State& st) { min_executor(st, *e, bytes); });
+  return 0;
+}
+
 }  // namespace
 
-void register_min_executor_cases(Env& env) {
-  Env* e = &env;
-  for (size_t bytes : {0, 64})
-    add_case(case_name("min_executor", Mode::kBatched, {{"future_bytes", std::to_string(bytes)}}),
-             "100 x (slab pop, state copy, ring push), one cycle: indirect poll, free push "
-             "(per task; no ids, no checks)",
-             [e, bytes](benchmark::State& st) { min_executor(st, *e, bytes); });
-}
+NXB_FAMILY(91, register_min_executor_cases);
 
 }  // namespace nxb

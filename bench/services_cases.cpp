@@ -43,8 +43,6 @@
 
 namespace nxb {
 
-int register_services_cases(Env& env);
-
 namespace {
 
 // ---------------------------------------------------------------------------
@@ -563,42 +561,62 @@ void channel_roundtrip_cross(benchmark::State& st, Env& env, Mode m, Chan c, boo
 
 int register_services_cases(Env& env) {
   Env* e = &env;
+  CaseInfo io;
+  io.name = "io_woken_poll";
+  io.function = "io_woken_poll";
+  io.description = "an eventfd made readable, the task waiting on it polled: write to poll";
+  io.floor = "indirect_call";
+  Case& ioc = NXB_DESCRIBE_CASE(io);
+  CaseInfo tf = io;
+  tf.name = "timer_fire";
+  tf.function = "timer_fire";
+  tf.description = "lateness of a 100 us sleep after its deadline";
+  Case& tfc = NXB_DESCRIBE_CASE(tf);
   for (bool parked : {false, true}) {
-    add_case(case_name("io_woken_poll", Mode::kSingle, {{"run", run_name(parked)}}),
-             "a task makes its eventfd readable; the run loop's epoll wakes it and polls it",
-             [e, parked](benchmark::State& st) { io_woken_poll(st, *e, parked); });
-    add_case(case_name("timer_fire", Mode::kSingle, {{"run", run_name(parked)}}),
-             "lateness of a 100 us sleep: clock at the poll that sees it ready minus deadline",
-             [e, parked](benchmark::State& st) { timer_fire(st, *e, run_mode_of(parked)); });
+    ioc.add(Mode::kSingle, {{"run", run_name(parked)}},
+            "a task makes its eventfd readable; the run loop's epoll wakes it and polls it",
+            [e, parked](benchmark::State& st) { io_woken_poll(st, *e, parked); });
+    tfc.add(Mode::kSingle, {{"run", run_name(parked)}},
+            "lateness of a 100 us sleep: clock at the poll that sees it ready minus deadline",
+            [e, parked](benchmark::State& st) { timer_fire(st, *e, run_mode_of(parked)); });
   }
-  add_case(case_name("timer_fire", Mode::kSingle, {{"run", "spin_park"}}),
-           "lateness of a 100 us sleep, NX_RUN_SPIN_PARK with the default spin budget",
-           [e](benchmark::State& st) { timer_fire(st, *e, NX_RUN_SPIN_PARK); });
+  tfc.add(Mode::kSingle, {{"run", "spin_park"}},
+          "lateness of a 100 us sleep, NX_RUN_SPIN_PARK with the default spin budget",
+          [e](benchmark::State& st) { timer_fire(st, *e, NX_RUN_SPIN_PARK); });
+  CaseInfo ch = io;
+  ch.name = "channel_roundtrip";
+  ch.function = "channel_roundtrip_local, channel_roundtrip_cross";
+  ch.description = "a value sent to a task and answered (local: one executor; cross: a task "
+                   "on another core's executor)";
+  ch.floor_when = {{"run=parked", "eventfd_roundtrip"}, {"where=cross", "pingpong"}};
+  Case& chc = NXB_DESCRIBE_CASE(ch);
   for (Mode m : {Mode::kBatched, Mode::kSingle})
-    add_case(case_name("channel_roundtrip", m, {{"where", "local"}, {"channel", "local"}}),
-             "int to a task on the same executor and back through local channels (capacity 1)",
-             [e, m](benchmark::State& st) { channel_roundtrip_local(st, *e, m); });
+    chc.add(m, {{"where", "local"}, {"channel", "local"}},
+            "int to a task on the same executor and back through local channels (capacity 1)",
+            [e, m](benchmark::State& st) { channel_roundtrip_local(st, *e, m); });
   for (const PuPair& p : env.pairs) {
     const char* cls = pair_class_name(p.cls);
     for (Chan c : {Chan::kMpsc, Chan::kSpsc}) {
       for (Mode m : {Mode::kBatched, Mode::kSingle})
-        add_case(case_name("channel_roundtrip", m,
-                           {{"where", "cross"}, {"channel", chan_name(c)}, {"run", "busy"},
-                            {"pair_class", cls}}),
-                 "int to a task on another core's executor and back (capacity 1, busy)",
-                 [e, m, c, p](benchmark::State& st) {
-                   channel_roundtrip_cross(st, *e, m, c, false, p);
-                 });
-      add_case(case_name("channel_roundtrip", Mode::kSingle,
-                         {{"where", "cross"}, {"channel", chan_name(c)}, {"run", "parked"},
-                          {"pair_class", cls}}),
-               "int to a task on another core's executor and back (capacity 1, both parked)",
-               [e, c, p](benchmark::State& st) {
-                 channel_roundtrip_cross(st, *e, Mode::kSingle, c, true, p);
-               });
+        chc.add(m, {{"where", "cross"}, {"channel", chan_name(c)}, {"run", "busy"},
+                    {"pair_class", cls}},
+                "int to a task on another core's executor and back (capacity 1, busy)",
+                [e, m, c, p](benchmark::State& st) {
+                  channel_roundtrip_cross(st, *e, m, c, false, p);
+                });
+      chc.add(Mode::kSingle,
+              {{"where", "cross"}, {"channel", chan_name(c)}, {"run", "parked"},
+               {"pair_class", cls}},
+              "int to a task on another core's executor and back (capacity 1, both parked)",
+              [e, c, p](benchmark::State& st) {
+                channel_roundtrip_cross(st, *e, Mode::kSingle, c, true, p);
+              });
     }
   }
   return 0;
 }
+
+
+NXB_FAMILY(20, register_services_cases);
 
 }  // namespace nxb

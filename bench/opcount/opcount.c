@@ -269,26 +269,28 @@ static void run_waker_clone_drop(opc_env *env, size_t n) {
 }
 
 typedef struct opc_op {
-  const char *name;
+  const char *name;    /* the benchmark case it counts (bench/ catalogue) */
+  const char *params;  /* the params it takes, comma-separated, "-" for none */
+  int gated;           /* checked by the callgrind gate */
   const char *what;
   void (*setup)(opc_env *env);
   void (*run)(opc_env *env, size_t n);
 } opc_op;
 
 static const opc_op OPS[] = {
-    {"spawn_poll_free", "spawn a future that completes at once, poll it, free it "
-                        "(param future_bytes, default 0)",
+    {"spawn_poll_free", "future_bytes", 1,
+     "spawn a future that completes at once, poll it, free it (future_bytes default 0)",
      setup_nothing, run_spawn_poll_free},
-    {"poll_queued", "wake a parked task by reference from outside a poll, then poll it",
+    {"poll_queued", "-", 1, "wake a parked task by reference from outside a poll, then poll it",
      setup_parked, run_poll_queued},
-    {"self_wake_poll", "poll a task that wakes itself (nx_cx_wake) and stays pending",
+    {"self_wake_poll", "-", 1, "poll a task that wakes itself (nx_cx_wake) and stays pending",
      setup_self_wake, run_polls},
-    {"wake_other_poll", "poll a task that wakes another task (wake_by_ref)", setup_wake_other,
-     run_polls},
-    {"waker_clone_drop", "clone a waker and drop the clone", setup_parked,
+    {"wake_other_poll", "-", 1, "poll a task that wakes another task (wake_by_ref)",
+     setup_wake_other, run_polls},
+    {"waker_clone_drop", "-", 1, "clone a waker and drop the clone", setup_parked,
      run_waker_clone_drop},
-    {"spawn_with_live", "spawn_poll_free while live_tasks idle tasks are alive "
-                        "(param live_tasks, default 1000)",
+    {"spawn_with_live", "future_bytes,live_tasks", 0,
+     "spawn_poll_free while live_tasks idle tasks are alive (live_tasks default 1000)",
      setup_live, run_spawn_poll_free},
 };
 #define OPC_NOPS (sizeof OPS / sizeof OPS[0])
@@ -400,7 +402,11 @@ int main(int argc, char **argv) {
   warmup = round_batch(warmup);
   if (n[0] >= n[1]) return usage("--n wants N1 < N2");
   if (want_list) {
-    for (size_t i = 0; i < OPC_NOPS; i++) printf("%-18s %s\n", OPS[i].name, OPS[i].what);
+    /* name, params, gated or not, description: `nxbench profile` and the
+       gate read this list instead of keeping one. */
+    for (size_t i = 0; i < OPC_NOPS; i++)
+      printf("%-18s %-24s %-5s %s\n", OPS[i].name, OPS[i].params, OPS[i].gated ? "gate" : "-",
+             OPS[i].what);
     return 0;
   }
   /* mimalloc wants its first call on the executor's thread: this one. */

@@ -19,10 +19,8 @@ def row(backend, binary, case, **params):
         rnd = {"round": i, "samples": 100}
         for k, p in enumerate(results.PERCENTILES):
             rnd[f"{p}_cycles"] = 10.0 * (k + 1) + i
-        if case in ("cross_wake_parked", "eventfd_roundtrip"):
-            rnd["voluntary_csw_per_op"] = 2.0
-        if case == "spawn_with_live":
-            rnd["bytes_per_task"] = 100.0
+        for counter in cases.measured_counters(case):
+            rnd[counter] = 2.0
         rounds.append(rnd)
     first = {"backend": backend, "backend_version": "v1", "case": case, "params": params,
              "mode": "single", "binary": binary}
@@ -34,7 +32,7 @@ def well_formed() -> dict:
     for backend, kind, binary in JOBS:
         for case in sorted(cases.expected_cases(kind, backend, True)):
             params = {}
-            if case in cases.CROSS_CASES:
+            if case in cases.pair_cases():
                 params["pair_class"] = "cross_l3"
             if case == "spawn_with_live":
                 params["live_tasks"] = 10

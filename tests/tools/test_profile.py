@@ -11,24 +11,55 @@ from nxbench_lib import report_callgrind as rc
 
 DRIVER = os.environ.get("NXBENCH_TEST_DRIVER")
 
+# A driver that only lists its operations (the real one's --list format).
+FAKE_LIST = """#!/bin/sh
+[ "$1" = "--list" ] || exit 0
+echo "spawn_poll_free    future_bytes             gate  spawn a future"
+echo "poll_queued        -                        gate  wake and poll"
+echo "spawn_with_live    future_bytes,live_tasks  -     spawn with live tasks"
+"""
+
 
 class ProfileErrorsTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        import tempfile
+        cls._tmp = tempfile.TemporaryDirectory(prefix="nxbench-profile-")
+        cls.fake = os.path.join(cls._tmp.name, "fake_driver")
+        with open(cls.fake, "w", encoding="utf-8") as f:
+            f.write(FAKE_LIST)
+        os.chmod(cls.fake, 0o755)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls._tmp.cleanup()
+
+    def run_profile(self, *argv):
+        return tl.run_main(profile, list(argv) + ["--driver", "malloc=" + self.fake,
+                                                  "--build-dir", self._tmp.name])
+
     def test_unknown_case(self):
-        rc_, _, err = tl.run_main(profile, ["no_such_case", "--driver", "malloc=/bin/true"])
+        rc_, _, err = self.run_profile("no_such_case")
         self.assertEqual(rc_, 2)
         self.assertIn("unknown case 'no_such_case'", err)
-        self.assertIn("spawn_poll_free", err)
+        self.assertIn("spawn_poll_free, poll_queued, spawn_with_live", err)
 
     def test_cross_thread_case_explains(self):
-        rc_, _, err = tl.run_main(profile, ["cross_wake_busy", "--driver", "malloc=/bin/true"])
+        rc_, _, err = self.run_profile("cross_wake_busy")
         self.assertEqual(rc_, 2)
         self.assertIn("two threads", err)
 
-    def test_param_for_wrong_case(self):
-        rc_, _, err = tl.run_main(profile, ["poll_queued", "--future-bytes", "64",
-                                            "--driver", "malloc=/bin/true"])
+    def test_case_without_driver_operation(self):
+        rc_, _, err = self.run_profile("timer_fire")
         self.assertEqual(rc_, 2)
-        self.assertIn("--future-bytes applies to", err)
+        self.assertIn("no operation in the opcount driver", err)
+
+    def test_param_for_wrong_case(self):
+        rc_, _, err = self.run_profile("poll_queued", "--future-bytes", "64")
+        self.assertEqual(rc_, 2)
+        self.assertIn("--future-bytes applies to spawn_poll_free and spawn_with_live", err)
+        rc_, _, err = self.run_profile("spawn_poll_free", "--live-tasks", "5")
+        self.assertIn("--live-tasks applies to spawn_with_live", err)
 
 
 @unittest.skipUnless(DRIVER, "run through ctest (driver passed in the environment)")

@@ -65,7 +65,7 @@ class ReportTest(unittest.TestCase):
         for heading in ("How to read this", "Machine and command", "p50 / p99 per backend",
                         "p50 and p99 per backend, with peers and floors",
                         "Latency percentile curves per case",
-                        "Cost and memory versus live task count",
+                        "Cost and memory versus live tasks",
                         "Cross-thread wake latency per core-pair class"):
             self.assertIn(heading, self.md)
             self.assertIn(heading, self.html)

@@ -94,7 +94,7 @@ class VerdictTest(unittest.TestCase):
         self.assertTrue(any("self_wake_poll" in x for x in a.noise.controls_beyond))
         # ... with the evidence of where the tasks sit.
         text = summary.summary(R.load(path))
-        self.assertIn("where poll_queued's 100 tasks sit", text)
+        self.assertIn("where the control cases' queued tasks sit", text)
         self.assertIn("malloc 112/11.1k", text)
 
     def test_floor_gauge(self):

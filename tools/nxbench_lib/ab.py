@@ -44,7 +44,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         examples:
           tools/nxbench ab --base origin/main            a pull request against its target
           tools/nxbench ab --base HEAD --quick           A/A: the same commit on both sides
-          tools/nxbench ab --base HEAD~3 --case spawn_poll_free --backend slab --backend malloc
+          tools/nxbench ab --base HEAD~3 --case CASE --backend slab --backend malloc
 
         --quick (a tenth of the samples, still 10 rounds) decides large changes in batched
         rows (bench/README.md, "What a quick run can decide"); a quiet quick ab is no

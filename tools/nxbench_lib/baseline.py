@@ -28,7 +28,8 @@ def build_baseline(runs, valgrind, previous=None, only=None):
     per_op = dict(previous["instructions_per_op"]) if previous and only else {}
     versions = dict(previous.get("backend_versions", {})) if previous and only else {}
     for backend, run in sorted(runs.items()):
-        per_op[backend] = {op: round(run.per_op(op)["Ir"], 3) for op in rc.GATE_OPS}
+        per_op[backend] = {op: round(run.per_op(op)["Ir"], 3)
+                           for op in sorted({spec for spec, _n in run.regions})}
         versions[backend] = run.info.get("backend_version", "")
     any_run = next(iter(runs.values()))
     ns = sorted({n for r in runs.values() for _, n in r.regions})

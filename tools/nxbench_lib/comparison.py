@@ -55,7 +55,7 @@ def _logs(row: dict, metric: str, unit: str) -> dict[int, float]:
 def _floor_rows(data: dict, row: dict) -> dict[str, list[dict]]:
     """The row's floor (cases.floor_for, same pair class), by mode, leaving
     out quantised ones: a floor that reads in TSC steps is no yardstick."""
-    want = C.floor_for(row["case"])
+    want = C.floor_for(row["case"], row["params"])
     pc = row["params"].get("pair_class")
     step = R.tsc_step(data)
     out: dict[str, list[dict]] = {}
@@ -196,7 +196,7 @@ def compare(base: dict, new: dict, threshold: float | None = None, alpha: float 
         if C.kind_of(n["backend"]) == "floor":
             continue
         row = {"case": n["case"], "params": {k: v for k, v in n["params"].items()
-                                             if k not in C.MEASURED_PARAMS},
+                                             if k not in C.measured_params()},
                "mode": n["mode"], "backend": n["backend"],
                "base": R.median(b, metric, unit), "new": R.median(n, metric, unit),
                "rounds_base": len(b["rounds"]), "rounds_new": len(n["rounds"]),
@@ -289,7 +289,7 @@ def shared_changes(bi: _Index, ni: _Index, threshold: float, alpha: float) -> li
         s = stats.student([v - bf[k] for k, v in blev.items() if k in bf],
                           [v - nf[k] for k, v in nlev.items() if k in nf])
         out.append({"case": n0["case"], "params": {k: v for k, v in n0["params"].items()
-                                                   if k not in C.MEASURED_PARAMS},
+                                                   if k not in C.measured_params()},
                     "mode": n0["mode"], "raw_change": raw.change, "change": s.change, "p": s.p})
     qs = stats.benjamini_hochberg([r["p"] for r in out])
     for r, q in zip(out, qs):

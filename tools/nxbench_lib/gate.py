@@ -104,13 +104,17 @@ def resolve_drivers(args, log=None):
     return drivers
 
 
-def measure(drivers, backends=None, ops=rc.GATE_OPS, work_dir=WORK_DIR):
-    """Runs each driver under callgrind. Returns {backend: DriverRun}."""
+def measure(drivers, backends=None, ops=None, work_dir=WORK_DIR):
+    """Runs each driver under callgrind on `ops` (default: the operations
+    the driver marks as gated). Returns {backend: DriverRun}."""
     runs = {}
     for backend in sorted(drivers):
         if backends is not None and backend not in backends:
             continue
-        run = rc.run_driver(drivers[backend], ops, os.path.join(str(work_dir), backend))
+        wanted = ops if ops is not None else rc.gate_ops(drivers[backend])
+        if not wanted:
+            raise GateError("driver %s lists no gated operation (--list)" % drivers[backend])
+        run = rc.run_driver(drivers[backend], wanted, os.path.join(str(work_dir), backend))
         if run.info.get("backend") != backend:
             raise GateError("driver %s reports backend %r, expected %r: mislinked binary"
                             % (drivers[backend], run.info.get("backend"), backend))

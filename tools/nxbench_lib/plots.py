@@ -243,7 +243,7 @@ def live_scaling(series, unit="cycles"):
     return _png(fig)
 
 
-def cross_wake(by_case, floors, unit="cycles"):
+def cross_thread(by_case, floors, unit="cycles"):
     """by_case: {case: {pair_class: {backend: (Spread p50, Spread p99)}}};
     floors: {case: {pair_class: (floor_label, p50)}} -> PNG. Bars p50 with
     whiskers over rounds; the black tick is p99; dashed: the floor."""

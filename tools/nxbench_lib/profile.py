@@ -23,17 +23,10 @@ import shutil
 import sys
 
 from nxbench_lib import REPO_ROOT, gate
+from nxbench_lib import cases as C
 from nxbench_lib import report_callgrind as rc
+from nxbench_lib import runplan
 
-CASES = ("spawn_poll_free", "poll_queued", "self_wake_poll", "wake_other_poll",
-         "waker_clone_drop", "spawn_with_live")
-NOT_PROFILED = {
-    "churn": "a random mix whose per-operation count depends on the mix; profile "
-             "spawn_poll_free and spawn_with_live instead",
-    "cross_wake_busy": "two threads: callgrind runs threads one at a time, so a cross-thread "
-                       "round trip is not what it measures",
-    "cross_wake_parked": "two threads and sleeping: see cross_wake_busy",
-}
 DEFAULT_OUT = REPO_ROOT / "build" / "nxbench-profile"
 VALGRIND_ARGS = ("--cache-sim=yes", "--branch-sim=yes", "--compress-strings=no")
 ALLOC_LIBS = re.compile(r"lib(jemalloc|mimalloc|tcmalloc[a-z_]*)\.so")
@@ -47,11 +40,12 @@ def add_arguments(parser):
     parser.description = ("Run one case under callgrind with cache and branch simulation for "
                           "each backend; print instructions, L1 and last-level misses and "
                           "branch mispredictions per operation, and the top functions.")
-    parser.add_argument("case", metavar="CASE", help="one of: %s" % ", ".join(CASES))
+    parser.add_argument("case", metavar="CASE",
+                        help="a case the opcount driver has (`nx_opcount_malloc --list`)")
     parser.add_argument("--future-bytes", type=int, metavar="N",
-                        help="future size for spawn_poll_free / spawn_with_live (default 0)")
+                        help="future size, for the cases that take one (default 0)")
     parser.add_argument("--live-tasks", type=int, metavar="N",
-                        help="live tasks for spawn_with_live (default 1000)")
+                        help="live tasks, for the cases that take them (default 1000)")
     parser.add_argument("--top", type=int, default=8, metavar="K",
                         help="functions to list per backend (default %(default)s)")
     parser.add_argument("--out", metavar="DIR", default=str(DEFAULT_OUT),
@@ -75,17 +69,22 @@ def classify(obj, path, function):
     return "other"
 
 
-def _spec(args):
+def _takers(ops, param):
+    return " and ".join(op["name"] for op in ops if param in op["params"]) or "no case"
+
+
+def _spec(args, ops):
+    op = next(o for o in ops if o["name"] == args.case)
     params = []
     if args.future_bytes is not None:
-        if args.case not in ("spawn_poll_free", "spawn_with_live"):
-            raise gate.GateError("--future-bytes applies to spawn_poll_free and spawn_with_live")
+        if "future_bytes" not in op["params"]:
+            raise gate.GateError("--future-bytes applies to %s" % _takers(ops, "future_bytes"))
         if not 0 <= args.future_bytes <= 1024:
             raise gate.GateError("--future-bytes must be 0..1024")
         params.append("future_bytes=%d" % args.future_bytes)
     if args.live_tasks is not None:
-        if args.case != "spawn_with_live":
-            raise gate.GateError("--live-tasks applies to spawn_with_live")
+        if "live_tasks" not in op["params"]:
+            raise gate.GateError("--live-tasks applies to %s" % _takers(ops, "live_tasks"))
         if args.live_tasks < 0:
             raise gate.GateError("--live-tasks must be >= 0")
         params.append("live_tasks=%d" % args.live_tasks)
@@ -148,24 +147,47 @@ def table_lines(rows):
     return lines
 
 
+def load_catalogue(build_dir):
+    """The benchmark catalogue of the build's executor binaries (the legacy
+    catalogue when the build has none)."""
+    try:
+        manifest = runplan.load_manifest(build_dir)
+    except Exception:  # noqa: BLE001  no bench build: the legacy catalogue answers
+        return
+    for b in manifest["binaries"]:
+        if b["kind"] == "executor" and os.path.exists(b["path"]):
+            C.use(C.read_binary(b["path"]))
+            return
+
+
+def case_problem(case, ops):
+    """Why CASE cannot be profiled with these driver operations, or None."""
+    names = [o["name"] for o in ops]
+    if case in names:
+        return None
+    why = C.not_profiled(case)
+    if why:
+        return "%s is not profiled: %s" % (case, why)
+    if C.info(case) is not None:
+        return ("%s has no operation in the opcount driver (bench/opcount); profiled cases: %s"
+                % (case, ", ".join(names) or "none"))
+    return "unknown case %r; profiled cases: %s" % (case, ", ".join(names) or "none")
+
+
 def main(args):
-    if args.case in NOT_PROFILED:
-        print("nxbench profile: error: %s is not profiled: %s" % (args.case,
-                                                                 NOT_PROFILED[args.case]),
-              file=sys.stderr)
-        return 2
-    if args.case not in CASES:
-        print("nxbench profile: error: unknown case %r; profiled cases: %s"
-              % (args.case, ", ".join(CASES)), file=sys.stderr)
-        return 2
     if args.top < 1:
         print("nxbench profile: error: --top must be >= 1", file=sys.stderr)
         return 2
     try:
-        spec = _spec(args)
+        drivers = gate.resolve_drivers(args)
+        load_catalogue(getattr(args, "build_dir", None) or rc.DEFAULT_BUILD_DIR)
+        ops = rc.driver_ops(next(iter(drivers.values())))
+        problem = case_problem(args.case, ops)
+        if problem:
+            raise gate.GateError(problem)
+        spec = _spec(args, ops)
         slug = re.sub(r"[^A-Za-z0-9]+", "_", spec).strip("_")
         valgrind = rc.valgrind_version()
-        drivers = gate.resolve_drivers(args)
         unknown = [b for b in args.backend if b not in drivers]
         if unknown:
             raise gate.GateError("no driver for backend(s) %s (built: %s)"
@@ -207,5 +229,4 @@ def main(args):
 
 
 def _backend_order(name):
-    order = ("malloc", "slab", "jemalloc", "mimalloc", "tcmalloc")
-    return (order.index(name) if name in order else len(order), name)
+    return C.backend_rank(name)

@@ -50,7 +50,7 @@ def main(args):
     except OSError as e:
         raise CliError("cannot create report folder %s: %s" % (out, e), 2) from None
     reference = getattr(args, "reference", None) or (data.get("plan") or {}).get(
-        "reference", C.DEFAULT_REFERENCE)
+        "reference") or C.reference_backend()
     try:
         blocks = build_blocks(data, out, args.unit, reference)
         md_path, html_path = W.write_report(blocks, out, args.title)
@@ -80,7 +80,7 @@ def _warnings(data):
     return out
 
 
-def build_blocks(data, out, unit, reference=C.DEFAULT_REFERENCE):
+def build_blocks(data, out, unit, reference=None):
     rows = R.fold_peer_params(data["results"])
     step = R.tsc_step(data)
     analysis = V.analyse(data, reference)

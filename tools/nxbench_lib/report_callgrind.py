@@ -14,8 +14,6 @@ import subprocess
 
 from nxbench_lib import REPO_ROOT
 
-GATE_OPS = ("spawn_poll_free", "poll_queued", "self_wake_poll", "wake_other_poll",
-            "waker_clone_drop")
 DRIVER_PREFIX = "nx_opcount_"
 DEFAULT_BUILD_DIR = REPO_ROOT / "build" / "default"
 DEFAULT_PRESET = "default"
@@ -32,6 +30,27 @@ def valgrind_version():
         raise CallgrindError("valgrind is not installed (apt-get install valgrind)")
     out = subprocess.run([exe, "--version"], capture_output=True, text=True)
     return out.stdout.strip() or "valgrind (unknown version)"
+
+
+def driver_ops(driver):
+    """The driver's operations as `--list` prints them: [{"name", "params"
+    (list), "gated" (bool), "what"}]. [] when the driver lists none."""
+    try:
+        proc = subprocess.run([driver, "--list"], capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        raise CallgrindError("%s --list: %s" % (driver, e)) from None
+    ops = []
+    for line in proc.stdout.splitlines():
+        parts = line.split(None, 3)
+        if len(parts) == 4:
+            ops.append({"name": parts[0], "params": [] if parts[1] == "-" else parts[1].split(","),
+                        "gated": parts[2] == "gate", "what": parts[3]})
+    return ops
+
+
+def gate_ops(driver):
+    """Names of the operations the gate checks (the driver marks them)."""
+    return [op["name"] for op in driver_ops(driver) if op["gated"]]
 
 
 def find_drivers(build_dir):

@@ -106,9 +106,10 @@ def table_blocks(rows, unit, step):
     return blocks
 
 
-def floor_value(rows, case, mode, unit, pair_class=None):
+def floor_value(rows, case, mode, unit, params=None):
     """(floor name, p50 at the start of the rounds) a case is read against."""
-    fname = C.floor_for(case)
+    fname = C.floor_for(case, params)
+    pair_class = (params or {}).get("pair_class")
     cands = [r for r in rows if r["backend"] == C.FLOOR_BACKEND and r["case"] == fname]
     if pair_class is not None:
         cands = [r for r in cands if r["params"].get("pair_class") == pair_class] or cands
@@ -123,13 +124,13 @@ def bar_blocks(rows, unit, step):
         panels = []
         for case, plabel, _ in _keys(rows, lambda r, m=mode: r["mode"] == m and
                                      r["backend"] != C.FLOOR_BACKEND and
-                                     r["case"] != C.SCALING_CASE):
-            bars, pair_class = {}, None
+                                     r["case"] not in C.scaling_cases()):
+            bars, params = {}, {}
             for r in rows:
                 if (r["case"], R.params_label(r["params"]), r["mode"]) == (case, plabel, mode):
                     bars[r["backend"]] = (spread(r, "p50", unit, step), spread(r, "p99", unit, step))
-                    pair_class = r["params"].get("pair_class", pair_class)
-            floor = floor_value(rows, case, mode, unit, pair_class)
+                    params = {**r["params"], **params}
+            floor = floor_value(rows, case, mode, unit, params)
             panels.append((case + (" (%s)" % plabel if plabel else ""), bars,
                            [floor] if floor else []))
         if panels:
@@ -143,7 +144,7 @@ def curve_blocks(rows, unit, step):
     seen = []
     for r in rows:
         k = (r["case"], R.params_label(r["params"]))
-        if r["case"] != C.SCALING_CASE and r["backend"] != C.FLOOR_BACKEND and k not in seen:
+        if r["case"] not in C.scaling_cases() and r["backend"] != C.FLOOR_BACKEND and k not in seen:
             seen.append(k)
     for case, plabel in seen:
         members = [r for r in rows if (r["case"], R.params_label(r["params"])) == (case, plabel)]
@@ -171,34 +172,41 @@ def curve_blocks(rows, unit, step):
 
 
 def scaling_blocks(rows, unit, step):
-    members = [r for r in rows if r["case"] == C.SCALING_CASE]
+    blocks = []
+    for case, param in C.scaling_cases().items():
+        blocks += _scaling_case_blocks([r for r in rows if r["case"] == case], case, param,
+                                       unit, step)
+    return blocks
+
+
+def _scaling_case_blocks(members, case, param, unit, step):
     if not members:
         return []
-    blocks = [H(2, "Cost and memory versus live task count (%s)" % C.SCALING_CASE)]
+    blocks = [H(2, "Cost and memory versus %s (%s)" % (param.replace("_", " "), case))]
     # Batched for the chart: single-mode values are quantised by the timer.
     mode = "batched" if any(r["mode"] == "batched" for r in members) else members[0]["mode"]
     series = {}
     for r in members:
-        if r["mode"] == mode and "live_tasks" in r["params"]:
+        if r["mode"] == mode and param in r["params"]:
             series.setdefault(r["backend"], []).append(
-                (r["params"]["live_tasks"], spread(r, "p50", unit, step),
+                (r["params"][param], spread(r, "p50", unit, step),
                  spread(r, "p99", unit, step), R.optional_median(r, "bytes_per_task")))
     if series:
         blocks.append(P("Chart: %s mode. Each point spawns one task while N tasks are already "
                         "alive; the right panel is resident memory growth divided by N." % mode))
         blocks.append(IMG("live_scaling", plots.live_scaling(series, unit),
                           "spawn cost and bytes per task versus live tasks"))
-    table = [[r["backend"], r["mode"], str(r["params"].get("live_tasks", "-")),
+    table = [[r["backend"], r["mode"], str(r["params"].get(param, "-")),
               numfmt.num(R.median(r, "p50", unit)), numfmt.num(R.median(r, "p99", unit)),
               numfmt.num(R.optional_median(r, "bytes_per_task"))] for r in members]
     table.sort(key=lambda t: (C.backend_rank(t[0]), t[1], float(t[2]) if t[2] != "-" else 0))
-    blocks.append(T(["backend", "mode", "live tasks", "p50", "p99", "bytes per task"], table,
+    blocks.append(T(["backend", "mode", param.replace("_", " "), "p50", "p99", "bytes per task"], table,
                     text_cols=2))
     return blocks
 
 
 def cross_blocks(rows, unit, step):
-    cross = ("cross_wake_busy", "cross_wake_parked")
+    cross = C.cases_of_kind("cross")
     members = [r for r in rows if r["case"] in cross]
     if not members:
         return []
@@ -211,14 +219,14 @@ def cross_blocks(rows, unit, step):
         cls = str(r["params"].get("pair_class", "-"))
         by_case.setdefault(r["case"], {}).setdefault(cls, {})[r["backend"]] = (
             spread(r, "p50", unit, step), spread(r, "p99", unit, step))
-        fl = floor_value(rows, r["case"], r["mode"], unit, r["params"].get("pair_class"))
+        fl = floor_value(rows, r["case"], r["mode"], unit, r["params"])
         if fl:
             floors.setdefault(r["case"], {})[cls] = fl
     blocks.append(P("A round trip: a thread pinned on one core wakes a task on the executor "
                     "pinned on the other core of the pair class. Parked rows are only honest "
                     "with their voluntary context switches per operation: near 0 means the "
                     "executor never really slept."))
-    blocks.append(IMG("cross_wake", plots.cross_wake(by_case, floors, unit),
+    blocks.append(IMG("cross_thread", plots.cross_thread(by_case, floors, unit),
                       "cross-thread wake latency per core-pair class"))
     has_csw = any(R.optional_median(r, "voluntary_csw_per_op") is not None for r in members)
     table = []

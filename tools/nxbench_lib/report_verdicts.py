@@ -103,8 +103,9 @@ def noise_blocks(a: V.Analysis, data: dict, unit: str):
                               "floors at the start and end of every round"))
     if n.controls:
         blocks.append(H(3, "Control cases"))
-        blocks.append(P("poll_queued, self_wake_poll and waker_clone_drop allocate nothing in "
-                        "the timed operation, so every backend should measure the same: "
+        blocks.append(P("%s allocate nothing in the timed operation (the benchmark catalogue's "
+                        "control cases), so every backend should measure the same: "
+                        % ", ".join(sorted(C.control_cases(), key=C.case_rank)) +
                         "differences here come from the binaries, not the allocators, and set "
                         "the band above."))
         cols = sorted({c.backend for r in n.controls for c in r.cells}, key=C.backend_rank)
@@ -114,7 +115,7 @@ def noise_blocks(a: V.Analysis, data: dict, unit: str):
             for r in n.controls], text_cols=1 + len(cols)))
         blocks.append(P("Each round's p50 (%s) of the control rows: when a round is slow for "
                         "every backend alike, the machine moved, not an allocator." % unit))
-        ctl = [r for r in data["results"] if r["case"] in C.CONTROL_CASES and
+        ctl = [r for r in data["results"] if r["case"] in C.control_cases() and
                not R.is_quantised(r, R.tsc_step(data))]
         n_rounds = max((len(r["rounds"]) for r in ctl), default=0)
         blocks.append(T(["row", "backend"] + ["round %d" % (i + 1) for i in range(n_rounds)],
@@ -123,7 +124,7 @@ def noise_blocks(a: V.Analysis, data: dict, unit: str):
                          for r in sorted(ctl, key=R.sort_key)], text_cols=2))
         spacing = V.task_spacing(data)
         if spacing:
-            blocks.append(P("Where each backend put the 100 queued tasks poll_queued walks (from "
+            blocks.append(P("Where each backend put the queued tasks a control case walks (from "
                             "the tasks' addresses, median over rounds): the allocator does no "
                             "work in the timed loop, but the layout it left decides how many "
                             "cache lines and pages the loop touches."))

@@ -40,13 +40,13 @@ REQUIRED_ROW_FIELDS = ("backend", "backend_version", "case", "params", "mode", "
 def params_key(params: dict) -> tuple:
     """Hashable, order-independent key of a row's input params."""
     return tuple(sorted((k, json.dumps(v, sort_keys=True))
-                        for k, v in params.items() if k not in C.MEASURED_PARAMS))
+                        for k, v in params.items() if k not in C.measured_params()))
 
 
 def params_label(params: dict) -> str:
     """'future_bytes=64' ('' for none); measured params left out."""
     return ", ".join("%s=%s" % (k, params[k]) for k in sorted(params)
-                     if k not in C.MEASURED_PARAMS)
+                     if k not in C.measured_params())
 
 
 def row_key(row: dict) -> tuple:
@@ -62,7 +62,7 @@ def case_key(row: dict) -> tuple:
 def sort_key(row: dict) -> tuple:
     vals = []
     for k in sorted(row["params"]):
-        if k in C.MEASURED_PARAMS:
+        if k in C.measured_params():
             continue
         v = row["params"][k]
         vals.append((k, (0, v, "") if isinstance(v, (int, float)) else (1, 0, str(v))))
@@ -106,7 +106,7 @@ def make_row(first: dict, rounds: list[dict], tsc_step: float | None = None) -> 
     """A schema-2 row: identity fields from `first`, `rounds` as given, and
     the medians over rounds of every percentile (cycles and ns) on top."""
     row = {k: first[k] for k in ("backend", "backend_version", "case", "params", "mode")}
-    for k in ("kind", "side", "description", "binary"):
+    for k in ("kind", "side", "description", "binary", "source"):
         if k in first:
             row[k] = first[k]
     row["rounds"] = sorted(rounds, key=lambda r: r["round"])
@@ -120,7 +120,7 @@ def make_row(first: dict, rounds: list[dict], tsc_step: float | None = None) -> 
 
 def fold_peer_params(rows: list[dict]) -> list[dict]:
     """Peers may carry params the backends of the same case lack (asio's
-    spawn_poll_free rows name the API: post_poll or post_run). Those move
+    spawn rows name the API: post_poll or post_run). Those move
     into the peer's name ("asio post_run"), so the peer lands in the same row
     as the backends it stands beside. Returns new row dicts; input untouched."""
     core: dict = {}
@@ -131,11 +131,11 @@ def fold_peer_params(rows: list[dict]) -> list[dict]:
     for r in rows:
         if C.kind_of(r["backend"]) == "peer" and r["case"] in core:
             extra = sorted((k, v) for k, v in r["params"].items()
-                           if k not in core[r["case"]] and k not in C.MEASURED_PARAMS)
+                           if k not in core[r["case"]] and k not in C.measured_params())
             if extra:
                 r = dict(r, backend="%s %s" % (r["backend"], " ".join(str(v) for _, v in extra)),
                          params={k: v for k, v in r["params"].items()
-                                 if k in core[r["case"]] or k in C.MEASURED_PARAMS})
+                                 if k in core[r["case"]] or k in C.measured_params()})
         out.append(r)
     return out
 
@@ -188,6 +188,11 @@ def parse(data, path: str = "results") -> dict:
         return upgrade_v1(data)
     for i, row in enumerate(rows):
         _check_row(row, i, path)
+    if data.get("catalogue") is not None:
+        if not isinstance(data["catalogue"], dict) or \
+                not isinstance(data["catalogue"].get("groups"), dict):
+            raise CliError("%s: 'catalogue' must be an object with 'groups'" % path, 2)
+        C.use(data["catalogue"])
     return data
 
 
@@ -274,7 +279,7 @@ def upgrade_v1(data: dict) -> dict:
                 r["round"] = j
         first = dict(reps[0])
         first["params"] = {k: v for k, v in reps[0]["params"].items()
-                           if k not in C.MEASURED_PARAMS}
+                           if k not in C.measured_params()}
         first["kind"] = C.kind_of(first["backend"])
         rows.append(make_row(first, rounds, step))
     out = dict(data)
@@ -374,13 +379,12 @@ def check_run(data: dict, jobs: list[tuple[str, str, str]]) -> list[str]:
             if not isinstance(rnd.get("samples"), int) or rnd["samples"] <= 0:
                 problems.append("%s round %d: samples %r" % (where, rnd["round"],
                                                              rnd.get("samples")))
-        if r["case"] in C.CROSS_CASES and "pair_class" not in r["params"]:
+        if r["case"] in C.pair_cases() and "pair_class" not in r["params"]:
             problems.append("%s: cross-thread case without params.pair_class" % where)
-        if r["case"] == C.SCALING_CASE and optional_median(r, "bytes_per_task") is None:
-            problems.append("%s: spawn_with_live without bytes_per_task" % where)
-        if r["case"] in ("cross_wake_parked", "eventfd_roundtrip") and \
-                optional_median(r, "voluntary_csw_per_op") is None:
-            problems.append("%s: no voluntary_csw_per_op" % where)
+        for counter in C.measured_counters(r["case"]):
+            if optional_median(r, counter) is None:
+                problems.append("%s: no %s (the catalogue says every row of %s has it)"
+                                % (where, counter, r["case"]))
         seen.setdefault(r["backend"], set()).add(r["case"])
         binary = binaries.get(r["backend"])
         if binary and r.get("binary") != binary:

@@ -47,7 +47,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "  tools/nxbench run                          the whole matrix, 5 rounds (~7 min on 2 idle cores)\n"
         "  tools/nxbench run --quick                  3 short rounds: checks the suite; its\n"
         "                                             verdicts are rough (see bench/README.md)\n"
-        "  tools/nxbench run --backend slab --backend jemalloc --case spawn_poll_free\n"
+        "  tools/nxbench run --list                   the backends and cases this build has\n"
+        "  tools/nxbench run --backend slab --backend jemalloc --case CASE   one case, two backends\n"
         "  tools/nxbench run --backend mine=/path/libmine.so   your own allocator plugin\n"
         "  tools/nxbench run --resume reports/runs/20261125-210000   finish an interrupted run")
     parser.add_argument(
@@ -59,8 +60,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
              "Default: every built-in backend and both peers. The floors always run.")
     parser.add_argument(
         "--case", action="append", metavar="CASE",
-        help="run only this case (repeatable), e.g. spawn_poll_free, cross_wake_busy; "
-             "--list shows them all. Default: every case.")
+        help="run only this case (repeatable); --list shows them all (the benchmark "
+             "binaries' catalogue). Default: every case.")
     parser.add_argument(
         "--rounds", type=int, metavar="R",
         help=f"rounds (default {DEFAULT_ROUNDS}, or {QUICK_ROUNDS} with --quick); each round "
@@ -68,12 +69,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
              "interval; 5 or more for verdicts to trust")
     parser.add_argument(
         "--quick", action="store_true",
-        help=f"{QUICK_ROUNDS} rounds with a tenth of the samples, spawn_with_live up to 10,000 "
-             "live tasks, churn with 1,000: checks that the suite works; its intervals are "
-             "wide and its verdicts rough")
+        help=f"{QUICK_ROUNDS} rounds with a tenth of the samples and smaller case parameters "
+             "(fewer live tasks; bench/README.md): checks that the suite works; its intervals "
+             "are wide and its verdicts rough")
     parser.add_argument(
-        "--reference", metavar="NAME", default=C.DEFAULT_REFERENCE,
-        help="the backend every other one is a ratio to (default: %(default)s, glibc)")
+        "--reference", metavar="NAME", default=None,
+        help="the backend every other one is a ratio to (default: the one the benchmark "
+             "catalogue names, glibc malloc)")
     parser.add_argument(
         "--seed", type=int, metavar="N",
         help="seed of the per-round order (default: random; the one used is in results.json)")
@@ -107,8 +109,8 @@ def main(args: argparse.Namespace) -> int:
     build_dir = runplan.prepare_build(args.build_dir)
     jobs = runplan.plan_jobs(runplan.load_manifest(build_dir), args.backend)
     runplan.select_cases(args.case, jobs, args.quick)
-    reference = choose_reference(args.reference, jobs, explicit=args.reference !=
-                                 C.DEFAULT_REFERENCE)
+    reference = choose_reference(args.reference or C.reference_backend(), jobs,
+                                 explicit=args.reference is not None)
     if args.list:
         for job in jobs:
             say(f"{job.label:14} {job.binary:18} {' '.join(job.cases)}")
@@ -162,8 +164,8 @@ def print_topology(job: runplan.Job) -> None:
 def new_state(plan: dict, command: str) -> dict:
     return {"schema": R.SCHEMA, "complete": False, "command": command,
             "started": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-            "duration_s": 0.0, "fingerprint": {}, "plan": plan, "rounds": [], "results": [],
-            "skipped": [], "errors": []}
+            "duration_s": 0.0, "fingerprint": {}, "plan": plan, "catalogue": C.snapshot(),
+            "rounds": [], "results": [], "skipped": [], "errors": []}
 
 
 def saver(path: pathlib.Path, state: dict, source=REPO_ROOT):
@@ -245,7 +247,7 @@ def command_of(args: argparse.Namespace) -> str:
                    ("--build-dir", args.build_dir)):
         if v is not None:
             parts += [opt, str(v)]
-    if args.reference != C.DEFAULT_REFERENCE:
+    if args.reference is not None:
         parts += ["--reference", args.reference]
     parts += [flag for flag, on in (("--quick", args.quick), ("--no-report", args.no_report))
               if on]
@@ -276,7 +278,7 @@ def default_jobs(manifest: dict) -> list[tuple[str, str, str]]:
 
 def run_args(**kw) -> argparse.Namespace:
     """The namespace `nxbench run` parses, with defaults (tests, smoke)."""
-    a = dict(backend=None, case=None, rounds=None, quick=False, reference=C.DEFAULT_REFERENCE,
+    a = dict(backend=None, case=None, rounds=None, quick=False, reference=None,
              seed=None, out=None, resume=None, no_report=False, build_dir=None, list=False)
     a.update(kw)
     return argparse.Namespace(**a)

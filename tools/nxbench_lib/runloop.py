@@ -21,6 +21,7 @@ import time
 
 from nxbench_lib import say
 from nxbench_lib import numfmt
+from nxbench_lib import cases as C
 from nxbench_lib import results as R
 from nxbench_lib import runplan
 
@@ -30,8 +31,8 @@ GBENCH_NAME_KEYS = {"iterations", "repeats", "min_time", "min_warmup_time", "thr
 
 
 def parse_name(run_name: str) -> tuple[str, str | None, dict]:
-    """'pingpong/mode:single/pair_class:cross_l3/iterations:1' ->
-    ('pingpong', 'single', {'pair_class': 'cross_l3'})."""
+    """'<case>/mode:single/pair_class:cross_l3/iterations:1' ->
+    ('<case>', 'single', {'pair_class': 'cross_l3'})."""
     parts = run_name.split("/")
     case, mode, params = parts[0], None, {}
     for p in parts[1:]:
@@ -71,6 +72,9 @@ def round_records(job: runplan.Job, data: dict, index: int,
                  "backend_version": ctx.get("nxbench_backend_version", ""),
                  "case": case, "params": params, "mode": mode, "kind": job.kind,
                  "description": b.get("label", ""), "binary": job.binary}
+        source = C.source_of(C.group_of(job.kind, job.backend), case)
+        if source:
+            ident["source"] = source
         if job.side:
             ident["side"] = job.side
         rec = {"round": index, "samples": int(b.get("samples", 0))}

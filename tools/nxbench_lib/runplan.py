@@ -3,7 +3,7 @@ which cases, and the order of every round.
 
 A round starts with the floors, then takes the benchmark families one by
 one (a family: one case with one set of params, both modes, e.g.
-spawn_poll_free future_bytes=64); for each family every binary that has it
+`<case> future_bytes=64`); for each family every binary that has it
 runs as a fresh process, in an order shuffled per family and round (seeded:
 the seed is in the plan and each round's order in results.json; in an ab
 session a backend's base and new process are kept next to each other); the
@@ -196,8 +196,8 @@ def plan_jobs(manifest: dict, wanted: list[str] | None, side: str | None = None)
 
 
 def family_of(name: str) -> str:
-    """'spawn_poll_free/mode:batched/future_bytes:0/iterations:1' ->
-    'spawn_poll_free/future_bytes:0': a benchmark without its mode."""
+    """'<case>/mode:batched/future_bytes:0/iterations:1' ->
+    '<case>/future_bytes:0': a benchmark without its mode."""
     parts = [p for p in name.split("/") if not p.startswith(("mode:", "iterations:"))]
     return "/".join(parts)
 
@@ -227,6 +227,21 @@ def list_families(job: Job, quick: bool) -> list[str]:
     return out
 
 
+def read_catalogues(jobs: list[Job], quick: bool) -> None:
+    """Loads each binary's case catalogue (cases.use): one per executor build
+    side, one per floor and peer binary. A binary too old to print one (an
+    `ab` base) leaves its cases to the catalogue of the other side."""
+    seen = set()
+    for job in sorted(jobs, key=lambda j: j.side == "base"):
+        group = C.group_of(job.kind, job.backend)
+        if group in seen:
+            continue
+        cat = C.read_binary(job.path, job.env(), quick)
+        if cat is not None:
+            seen.add(group)
+            C.use(cat)
+
+
 def layout_of(seed, index: int, label: str, group: str) -> int:
     """The --nxbench_layout value of one process: different for every
     process, the same for the same seed (a resumed run repeats it)."""
@@ -246,6 +261,7 @@ def select_cases(wanted: list[str] | None, jobs: list[Job], quick: bool) -> list
     selected cases otherwise) and returns the selected cases. CliError on an
     unknown --case."""
     listed = {job.label: list_families(job, quick) for job in jobs}
+    read_catalogues(jobs, quick)
     for job in jobs:
         job.layout = takes_layout(job)
     known = {f.split("/", 1)[0] for job in jobs if job.kind != "floor" for f in listed[job.label]}

@@ -79,7 +79,7 @@ def noise_lines(a: V.Analysis, data: dict) -> list[str]:
                      % (100 * V.MAX_BAND, "; ".join(n.controls_beyond)))
         spacing = V.task_spacing(data)
         if spacing:
-            lines.append("  where poll_queued's 100 tasks sit (bytes between consecutive tasks / "
+            lines.append("  where the control cases' queued tasks sit (bytes between consecutive tasks / "
                          "span): " + ", ".join(
                              "%s %s/%s" % (b, numfmt.num(st), numfmt.num(sp))
                              for (b, m), (st, sp) in sorted(spacing.items(),
@@ -93,7 +93,7 @@ def noise_lines(a: V.Analysis, data: dict) -> list[str]:
     return lines
 
 
-def summary(data: dict, reference: str = C.DEFAULT_REFERENCE) -> str:
+def summary(data: dict, reference: str | None = None) -> str:
     a = V.analyse(data, reference)
     if not a.rows:
         return "(no results)"

@@ -90,7 +90,7 @@ class Noise:
     band_source: str
     floors: list[FloorGauge] = field(default_factory=list)
     controls: list[Row] = field(default_factory=list)
-    controls_beyond: list[str] = field(default_factory=list)  # "poll_queued batched: slab 0.52x"
+    controls_beyond: list[str] = field(default_factory=list)  # "<case> batched: slab 0.52x"
 
 
 @dataclass
@@ -149,7 +149,7 @@ def _rows(data: dict, reference: str, step: float | None) -> list[Row]:
         cells.sort(key=lambda c: (c.ratio is None, c.ratio or 0.0, C.backend_rank(c.backend)))
         first = members[0]
         out.append(Row(first["case"], {k: v for k, v in first["params"].items()
-                                       if k not in C.MEASURED_PARAMS},
+                                       if k not in C.measured_params()},
                        first["mode"], ref_cell, cells))
     out.sort(key=lambda row: R.sort_key({"case": row.case, "params": row.params,
                                          "mode": row.mode, "backend": ""}))
@@ -212,20 +212,21 @@ def _floors(data: dict, step: float | None) -> list[FloorGauge]:
 
 def task_spacing(data: dict) -> dict:
     """{(backend, mode): (bytes between consecutive tasks, span of all)} of
-    the control rows that report where their tasks sit (poll_queued)."""
+    the control rows that report where their tasks sit."""
     out = {}
     for r in data["results"]:
-        if r["case"] in C.CONTROL_CASES:
+        if r["case"] in C.control_cases():
             stride = R.optional_median(r, "task_stride_bytes")
             if stride is not None:
                 out[(r["backend"], r["mode"])] = (stride, R.optional_median(r, "task_span_bytes"))
     return out
 
 
-def analyse(data: dict, reference: str = C.DEFAULT_REFERENCE) -> Analysis:
+def analyse(data: dict, reference: str | None = None) -> Analysis:
+    reference = reference or (data.get("plan") or {}).get("reference") or C.reference_backend()
     step = R.tsc_step(data)
     rows = _rows(data, reference, step)
-    controls = [r for r in rows if r.case in C.CONTROL_CASES]
+    controls = [r for r in rows if r.case in C.control_cases()]
     band, source, beyond = _band(controls)
     band = min(band, MAX_BAND)
     for row in rows:
