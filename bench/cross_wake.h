@@ -8,10 +8,18 @@
 // it runs. Busy: the waker spins on `answer`, like the pingpong floor's
 // threads. Parked: the executor side also writes an eventfd and the waker
 // blocks in read() on it, like the eventfd floor's threads.
+//
+// Optionally (single mode) the waker leaves an idle gap before each timed
+// round trip (it sleeps, untimed), so an executor that spins
+// for a while before it parks is found asleep. CPU time per op of both
+// threads is reported when the executor side named its thread
+// (executor_thread_is_me()).
 #ifndef NXBENCH_CROSS_WAKE_H
 #define NXBENCH_CROSS_WAKE_H
 
+#include <pthread.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -25,7 +33,7 @@ namespace nxb {
 
 class CrossWake {
  public:
-  explicit CrossWake(bool parked) : parked_(parked) {
+  explicit CrossWake(bool parked, int64_t gap_ns = 0) : parked_(parked), gap_ns_(gap_ns) {
     if (parked_) answer_fd_ = eventfd(0, EFD_CLOEXEC);
   }
   ~CrossWake() {
@@ -46,6 +54,15 @@ class CrossWake {
   // Executor side: true once the waking side has finished; the executor side
   // then stops (its task completes, its loop returns).
   bool stopping() const { return stop_.load(std::memory_order_acquire); }
+
+  // Executor side, before its first answer: its CPU time is reported too.
+  void executor_thread_is_me() {
+    clockid_t c;
+    if (pthread_getcpuclockid(pthread_self(), &c) == 0) {
+      exec_clock_ = c;
+      has_exec_clock_.store(true, std::memory_order_release);
+    }
+  }
 
   // Executor side: it could not start; the waking side must not wait for it.
   void abandon() { abandoned_.store(true, std::memory_order_release); }
@@ -84,13 +101,18 @@ class CrossWake {
     ops_ = m == Mode::kBatched ? samples * kBatch : samples;
     for (size_t i = 0; i < ops_ / 10; i++) roundtrip();
     Csw self0 = csw_now(RUSAGE_SELF), mine0 = csw_now(RUSAGE_THREAD);
+    int64_t exec_cpu0 = exec_cpu_ns(), my_cpu0 = cpu_ns(CLOCK_THREAD_CPUTIME_ID);
     if (m == Mode::kBatched)
       sample_loop(*env.samples, samples, 0, [] {}, [&] {
         for (int i = 0; i < kBatch; i++) roundtrip();
       });
+    else if (gap_ns_ > 0)
+      sample_loop(*env.samples, samples, 0, [&] { idle_gap(); }, roundtrip);
     else
       sample_loop(*env.samples, samples, 0, [] {}, roundtrip);
     Csw self1 = csw_now(RUSAGE_SELF), mine1 = csw_now(RUSAGE_THREAD);
+    exec_cpu_ = exec_cpu_ns() - exec_cpu0;
+    my_cpu_ = cpu_ns(CLOCK_THREAD_CPUTIME_ID) - my_cpu0;
     self_delta_ = {self1.voluntary - self0.voluntary, self1.involuntary - self0.involuntary};
     other_delta_ = {mine1.voluntary - mine0.voluntary, mine1.involuntary - mine0.involuntary};
     stop_.store(true, std::memory_order_release);
@@ -106,10 +128,32 @@ class CrossWake {
       return false;
     }
     export_csw(st, self_delta_, other_delta_, ops_);
+    double n = ops_ ? static_cast<double>(ops_) : 1.0;
+    if (has_exec_clock_.load(std::memory_order_acquire))
+      st.counters["cpu_ns_per_op_main"] = static_cast<double>(exec_cpu_) / n;
+    st.counters["cpu_ns_per_op_other"] = static_cast<double>(my_cpu_) / n;
+    if (gap_ns_ > 0) st.counters["idle_gap_ns"] = static_cast<double>(gap_ns_);
     return true;
   }
 
  private:
+  static int64_t cpu_ns(clockid_t c) {
+    struct timespec ts;
+    if (clock_gettime(c, &ts) != 0) return 0;
+    return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+  }
+  int64_t exec_cpu_ns() const {
+    return has_exec_clock_.load(std::memory_order_acquire) ? cpu_ns(exec_clock_) : 0;
+  }
+  // Sleeps gap_ns_ (at least) between round trips; the waker's own wake-up
+  // is before the timed part, so it adds nothing to the round trip.
+  void idle_gap() const {
+    struct timespec ts = {static_cast<time_t>(gap_ns_ / 1000000000),
+                          static_cast<long>(gap_ns_ % 1000000000)};
+    while (clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, &ts) == EINTR) {
+    }
+  }
+
   void wait(uint64_t s) {
     if (parked_) {
       uint64_t v;
@@ -123,6 +167,10 @@ class CrossWake {
   }
 
   const bool parked_;
+  const int64_t gap_ns_;
+  clockid_t exec_clock_{};
+  std::atomic<bool> has_exec_clock_{false};
+  int64_t exec_cpu_ = 0, my_cpu_ = 0;
   int answer_fd_ = -1;
   uint64_t seq_ = 0;       // waking side only
   uint64_t answered_ = 0;  // executor side only

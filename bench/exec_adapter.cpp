@@ -31,10 +31,11 @@ size_t slab_slot_for(size_t bytes) {
 }
 
 int Exec::create(size_t fit_bytes, size_t slab_slots, uint32_t tasks_per_cycle,
-                 std::string* why) {
+                 std::string* why, int64_t idle_spin_ns) {
   nx_executor_config cfg;
   nx_executor_config_init(&cfg);
   if (tasks_per_cycle != 0) cfg.tasks_per_cycle = tasks_per_cycle;
+  if (idle_spin_ns >= 0) cfg.idle_spin_ns = static_cast<uint32_t>(idle_spin_ns);
   nx_slab_config sc;
   if (g_use_slab) {
     slot_bytes_ = slab_slot_for(fit_bytes);

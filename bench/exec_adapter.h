@@ -75,8 +75,10 @@ class Exec {
   }
   // Creates the executor. fit_bytes: the largest future the case spawns;
   // slab_slots: slots of an executor-owned slab; tasks_per_cycle: 0 for the
+  // default; idle_spin_ns: the spin budget of NX_RUN_SPIN_PARK, -1 for the
   // default. Returns 0 or an nxrt error code, with the reason in *why.
-  int create(size_t fit_bytes, size_t slab_slots, uint32_t tasks_per_cycle, std::string* why);
+  int create(size_t fit_bytes, size_t slab_slots, uint32_t tasks_per_cycle, std::string* why,
+             int64_t idle_spin_ns = -1);
   // The same for a second executor on another thread, beside this binary's
   // one: a backend's allocator serves one thread (the bump arena, a
   // mimalloc heap), so this one takes glibc malloc unless the backend's

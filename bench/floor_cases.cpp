@@ -6,6 +6,8 @@
 //                      back (the least a cross-thread busy wake can cost)
 //   eventfd_roundtrip  two threads blocked in read() on eventfds waking each
 //                      other (the least a parked cross-thread wake can cost)
+//   min_executor       spawn + poll + free with nothing but a slab, a ring
+//                      and an indirect call (bench/min_executor.cpp)
 #include <gnu/libc-version.h>
 #include <sys/eventfd.h>
 #include <unistd.h>

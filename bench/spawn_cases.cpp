@@ -1,6 +1,7 @@
 // Spawn cases: a spawn, the poll that completes the task, and its free,
-// alone (spawn_poll_free) and with many tasks alive (spawn_with_live, which
-// also measures the memory each live task costs, in a fresh process).
+// alone (spawn_poll_free; spawn_poll_free_one with one task per cycle) and
+// with many tasks alive (spawn_with_live, which also measures the memory
+// each live task costs, in a fresh process).
 #include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -48,6 +49,30 @@ void spawn_poll_free(benchmark::State& st, Env& env, Mode m, size_t bytes) {
       if (rc != kBatch && first_error == 0) first_error = rc < 0 ? rc : kWrongPolls;
     });
   if (first_error != 0) return skip_rc(st, "spawn", first_error);
+  timer.finish(st, kBatch);
+  e.report_slot(st);
+}
+
+// Batched spawn_poll_free with one task per cycle: kBatch times (spawn, one
+// nx_run_once that polls and frees it).
+void spawn_poll_free_one(benchmark::State& st, Env& env, size_t bytes) {
+  Exec e;
+  std::string why;
+  if (e.create(bytes, 4, 0, &why) != 0) return st.SkipWithError(why.c_str());
+  nx_future_desc d = make_desc(poll_ready, bytes);
+  int first_error = 0;
+  CaseTimer timer(env);
+  size_t n = env.samples_for(Mode::kBatched);
+  size_t warmup = n / 10 < 100 ? 100 : n / 10;
+  for (auto _ : st)
+    sample_loop(*env.samples, n, warmup, [] {}, [&] {
+      for (int i = 0; i < kBatch; i++) {
+        int rc = e.spawn(&d, g_init);
+        if (rc >= 0) rc = run_once_one(e.ex());
+        if (__builtin_expect(rc < 0, 0) && first_error == 0) first_error = rc;
+      }
+    });
+  if (first_error != 0) return skip_rc(st, "spawn_poll_free_one", first_error);
   timer.finish(st, kBatch);
   e.report_slot(st);
 }
@@ -199,6 +224,12 @@ int register_spawn_cases(Env& env) {
                   ? "100 spawns of a future ready at once, one nx_run_once polls and frees them (per task)"
                   : "spawn a future that is ready at once, one nx_run_once polls and frees it",
               [e, m, bytes](benchmark::State& st) { spawn_poll_free(st, *e, m, bytes); });
+  Case& spo = NXB_DESCRIBE_CASE(local_case(
+      "spawn_poll_free_one", "spawn_poll_free_one",
+      "spawn + one nx_run_once per task (batched): spawn_poll_free with one task per cycle"));
+  spo.add(Mode::kBatched, {{"future_bytes", "64"}},
+          "spawn a future ready at once, one nx_run_once polls and frees it (100 in a row)",
+          [e](benchmark::State& st) { spawn_poll_free_one(st, *e, 64); });
 
   CaseInfo live = local_case("spawn_with_live", "spawn_with_live",
                              "spawn+poll+free of a 64-byte future with live_tasks tasks alive");

@@ -7,7 +7,8 @@
 //   timer_fire     lateness of a 100 us sleep: CLOCK_MONOTONIC at the poll
 //                  that sees it ready minus its deadline (>= 0: a timer never
 //                  fires early). From clock readings, not a TSC pair:
-//                  timer_cost_cycles is 0. params run.
+//                  timer_cost_cycles is 0. params run
+//                  (busy | parked | spin_park).
 // The services' own structures (timer heap) come from malloc, once, before
 // timing.
 #include <sys/eventfd.h>
@@ -159,7 +160,7 @@ nx_poll poll_timer(void* p, nx_cx* cx) {
 
 void drop_timer(void* p) { nx_sleep_drop(&static_cast<TimerState*>(p)->sl); }
 
-void timer_fire(benchmark::State& st, Env& env, bool parked) {
+void timer_fire(benchmark::State& st, Env& env, nx_run_mode mode) {
   Exec e;
   std::string why;
   if (e.create(sizeof(TimerState), 16, 0, &why) != 0) return st.SkipWithError(why.c_str());
@@ -174,7 +175,7 @@ void timer_fire(benchmark::State& st, Env& env, bool parked) {
     init.rep = &rep;
     nx_future_desc d = desc_of<TimerState>(poll_timer, drop_timer);
     int rc = e.spawn(&d, &init);
-    if (rc >= 0) rc = nx_run(e.ex(), run_mode_of(parked));
+    if (rc >= 0) rc = nx_run(e.ex(), mode);
     if (rc < 0) fail(&rep, "spawn/run", rc);
   }
   if (rep.err != 0) return st.SkipWithError(rc_text(rep.what, rep.err).c_str());
@@ -206,8 +207,11 @@ int register_timer_io_cases(Env& env) {
             [e, parked](benchmark::State& st) { io_woken_poll(st, *e, parked); });
     tfc.add(Mode::kSingle, {{"run", run_name(parked)}},
             "lateness of a 100 us sleep: clock at the poll that sees it ready minus deadline",
-            [e, parked](benchmark::State& st) { timer_fire(st, *e, parked); });
+            [e, parked](benchmark::State& st) { timer_fire(st, *e, run_mode_of(parked)); });
   }
+  tfc.add(Mode::kSingle, {{"run", "spin_park"}},
+          "lateness of a 100 us sleep, NX_RUN_SPIN_PARK with the default spin budget",
+          [e](benchmark::State& st) { timer_fire(st, *e, NX_RUN_SPIN_PARK); });
   return 0;
 }
 

@@ -2,7 +2,10 @@
 // (poll_queued), per task that wakes itself (self_wake_poll) or another
 // (wake_other_poll), and a waker's clone + drop (waker_clone_drop). No
 // allocation in the timed part of poll_queued, self_wake_poll and
-// waker_clone_drop: they are the catalogue's control cases.
+// waker_clone_drop: they are the catalogue's control cases. self_wake_one:
+// one task and nothing else waking itself, driven by nx_run (busy) or one
+// nx_run_once per poll (the per-cycle overhead a latency-sensitive program
+// with one task pays).
 #include <algorithm>
 #include <cstdint>
 #include <string>
@@ -29,6 +32,17 @@ nx_poll poll_hold(void* p, nx_cx* cx) {
 }
 
 nx_poll poll_self_wake(void*, nx_cx* cx) {
+  nx_cx_wake(cx);
+  return NX_PENDING;
+}
+
+// Wakes itself until its count runs out, then completes.
+struct CountState {
+  int left;
+};
+nx_poll poll_self_wake_count(void* p, nx_cx* cx) {
+  CountState* s = static_cast<CountState*>(p);
+  if (--s->left <= 0) return NX_READY;
   nx_cx_wake(cx);
   return NX_PENDING;
 }
@@ -146,6 +160,40 @@ void self_wake_poll(benchmark::State& st, Env& env, Mode m) {
   e.report_slot(st);
 }
 
+// One task and nothing else, as a latency-sensitive program has it; batched
+// (per poll). driver nx_run: the task wakes itself kBatch - 1 times and
+// completes, nx_run(NX_RUN_BUSY) polls it each time (spawned untimed).
+// driver nx_run_once: kBatch nx_run_once calls, each polling the one task.
+void self_wake_one(benchmark::State& st, Env& env, bool by_run) {
+  Exec e;
+  std::string why;
+  if (e.create(sizeof(CountState), 4, 0, &why) != 0) return st.SkipWithError(why.c_str());
+  int first_error = 0;
+  auto note = [&](int rc) {
+    if (__builtin_expect(rc < 0, 0) && first_error == 0) first_error = rc;
+  };
+  CaseTimer timer(env);
+  size_t n = env.samples_for(Mode::kBatched);
+  size_t warmup = n / 10 < 100 ? 100 : n / 10;
+  if (by_run) {
+    nx_future_desc d = make_desc(poll_self_wake_count, sizeof(CountState));
+    CountState init{kBatch};
+    for (auto _ : st)
+      sample_loop(*env.samples, n, warmup, [&] { note(e.spawn(&d, &init)); },
+                  [&] { note(nx_run(e.ex(), NX_RUN_BUSY)); });
+  } else {
+    nx_future_desc d = make_desc(poll_self_wake, 0);
+    note(e.spawn(&d, nullptr));
+    for (auto _ : st)
+      sample_loop(*env.samples, n, warmup, [] {}, [&] {
+        for (int i = 0; i < kBatch; i++) note(run_once_one(e.ex()));
+      });
+  }
+  if (first_error != 0) return skip_rc(st, "self_wake_one", first_error);
+  timer.finish(st, kBatch);
+  e.report_slot(st);
+}
+
 void wake_other_poll(benchmark::State& st, Env& env, Mode m) {
   Exec e;
   std::string why;
@@ -211,6 +259,17 @@ int register_wake_cases(Env& env) {
     wcc.add(m, {}, "clone a waker, drop the clone",
             [e, m](benchmark::State& st) { waker_clone_drop(st, *e, m); });
   }
+
+  Case& swo = NXB_DESCRIBE_CASE(local_case(
+      "self_wake_one", "self_wake_one",
+      "one task and nothing else waking itself, re-polled (per poll): the per-cycle overhead "
+      "next to self_wake_poll's 100 tasks per cycle"));
+  swo.add(Mode::kBatched, {{"driver", "nx_run"}},
+          "one task waking itself, nx_run(NX_RUN_BUSY) re-polls it (per poll)",
+          [e](benchmark::State& st) { self_wake_one(st, *e, true); });
+  swo.add(Mode::kBatched, {{"driver", "nx_run_once"}},
+          "one task waking itself, one nx_run_once per poll (per poll)",
+          [e](benchmark::State& st) { self_wake_one(st, *e, false); });
   return 0;
 }
 

@@ -387,9 +387,23 @@ nx_task_id nx_cx_task_id(nx_cx *cx);
 /* ------------------------------------------------------------------------ */
 
 typedef enum nx_run_mode {
-  NX_RUN_PARKED = 0,  /* idle: sleep in epoll until a wake, timer or IO event */
-  NX_RUN_BUSY = 1     /* idle: spin; wakers from other threads never syscall */
+  NX_RUN_PARKED = 0,     /* idle: sleep in epoll until a wake, timer or IO event */
+  NX_RUN_BUSY = 1,       /* idle: spin; wakers from other threads never syscall */
+  NX_RUN_SPIN_PARK = 2   /* idle: look for work for idle_spin_ns (wakers do not
+                            syscall meanwhile), then sched_yield() idle_yields
+                            times, then sleep as NX_RUN_PARKED. Budget 0 and no
+                            yields: the same as NX_RUN_PARKED */
 } nx_run_mode;
+
+/* Default idle_spin_ns. The cross_wake_responsive bench cases (bench/README.md)
+ * show a waker that answers at once finds the executor awake with any budget
+ * from 1 us (latency flat, ~0 sleeps per op), while cross_wake_idle_gap shows
+ * what a budget costs when no answer comes: that much CPU per idle period.
+ * The default is about what one sleep and wake-up costs on a busy host (the
+ * p50 of cross_wake_idle_gap run=parked on the CI machine kind), so spinning
+ * never costs much more than the sleep it avoids; on a quiet host a shorter
+ * budget burns less. */
+#define NX_IDLE_SPIN_NS_DEFAULT 50000u
 
 typedef struct nx_executor_config {
   uint32_t ready_capacity;    /* initial ready-queue slots (power of two). Default 1024.
@@ -399,6 +413,21 @@ typedef struct nx_executor_config {
   const nx_allocator *allocator; /* nx_spawn storage. Default nx_allocator_malloc() */
   const nx_slab_config *slab; /* if non-NULL, the executor owns a slab with this
                                  config and nx_spawn_slab uses it. Default NULL */
+  uint32_t idle_spin_ns;      /* NX_RUN_SPIN_PARK: how long an idle executor spins
+                                 before it parks. Default NX_IDLE_SPIN_NS_DEFAULT;
+                                 at most 1 s (NX_EINVAL above) */
+  uint32_t idle_yields;       /* NX_RUN_SPIN_PARK: sched_yield() calls after the
+                                 spin, before parking. Default 0; at most 1000 */
+  uint32_t timer_slack_ns;    /* timer slack (PR_SET_TIMERSLACK) of the executor
+                                 thread while an nx_run/nx_block_on sleeps until a
+                                 deadline; restored when the call returns. Default
+                                 1 (the kernel's own default is 50 us); 0 leaves the
+                                 thread's slack alone */
+  uint32_t timer_spin_max_ns; /* parked modes: wake up to this much before a timer
+                                 deadline (by the wake-up lateness the executor
+                                 measured, never more) and spin to the deadline;
+                                 timers never fire early. Default 50 us; 0: no
+                                 early wake; at most 1 ms */
 } nx_executor_config;
 
 /* Fills the defaults documented above. NX_EINVAL if cfg is NULL. */
@@ -494,8 +523,10 @@ int nx_cancel(nx_executor *ex, nx_task_id id);
  * NX_EINVAL, NX_ESHUTDOWN, NX_EWRONGTHREAD, NX_EBUSY (from a callback). */
 int nx_run_once(nx_executor *ex);
 /* Runs cycles until no live task is left. When nothing is ready it parks
- * (NX_RUN_PARKED: sleeps until a wake, timer or IO event) or spins
- * (NX_RUN_BUSY). Returns 0, or errors as nx_run_once. */
+ * (NX_RUN_PARKED: sleeps until a wake, timer or IO event), spins
+ * (NX_RUN_BUSY), or spins for the configured budget and then parks
+ * (NX_RUN_SPIN_PARK). NX_EINVAL for another mode; otherwise returns 0, or
+ * errors as nx_run_once. */
 int nx_run(nx_executor *ex, nx_run_mode mode);
 /* Spawns `desc` as the root task, runs until it completes (other tasks keep
  * running meanwhile and stay alive afterwards), copies its output to `out`.

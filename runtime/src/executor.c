@@ -38,6 +38,10 @@ int nx_executor_config_init(nx_executor_config *cfg) {
   cfg->tasks_per_cycle = 64;
   cfg->allocator = nx_allocator_malloc();
   cfg->slab = NULL;
+  cfg->idle_spin_ns = NX_IDLE_SPIN_NS_DEFAULT;
+  cfg->idle_yields = 0;
+  cfg->timer_slack_ns = 1;
+  cfg->timer_spin_max_ns = 50000;
   return NX_OK;
 }
 
@@ -56,7 +60,8 @@ int nx_executor_create(const nx_executor_config *cfg, nx_executor **out) {
     cfg = &defaults;
   }
   if (cfg->tasks_per_cycle == 0 || cfg->ready_capacity == 0 ||
-      cfg->ready_capacity > (1u << 30))
+      cfg->ready_capacity > (1u << 30) || cfg->idle_spin_ns > 1000000000u ||
+      cfg->idle_yields > 1000 || cfg->timer_spin_max_ns > 1000000)
     return NX_EINVAL;
   const nx_allocator *alloc = cfg->allocator ? cfg->allocator : nx_allocator_malloc();
   if (alloc->alloc == NULL || alloc->free == NULL) return NX_EINVAL;
@@ -74,6 +79,11 @@ int nx_executor_create(const nx_executor_config *cfg, nx_executor **out) {
   ex->ring_mask = cap - 1;
   ex->table_free = NX_TABLE_NONE;
   ex->tasks_per_cycle = cfg->tasks_per_cycle;
+  ex->idle_spin_ns = cfg->idle_spin_ns;
+  ex->idle_yields = cfg->idle_yields;
+  ex->timer_slack_ns = cfg->timer_slack_ns;
+  ex->timer_spin_max_ns = cfg->timer_spin_max_ns;
+  ex->saved_slack_ns = -1;
   ex->alloc = alloc;
   if (cfg->slab != NULL && (rc = nx_slab_create(cfg->slab, &ex->slab)) < 0) goto fail;
 
@@ -172,7 +182,7 @@ static inline uint32_t nx_table_take(nx_executor *ex, nx_task *t, uint32_t size)
 static inline size_t nx_table_release(nx_executor *ex, uint32_t slot) {
   nx_table_entry *e = &ex->table[slot];
   size_t size = e->size;
-  e->gen = e->gen + 1 == 0 ? 1 : e->gen + 1;
+  e->gen += 2; /* odd, so it never wraps to 0 */
   e->task = (nx_task *)(((uintptr_t)ex->table_free << 1) | NX_ENTRY_FREE_TAG);
   ex->table_free = slot;
   ex->table_used--;
@@ -224,8 +234,8 @@ static inline __attribute__((always_inline)) int nx_reserve_generic(nx_executor 
   r->task = NULL;
   r->state = NULL;
   if (ex == NULL || desc == NULL || desc->poll == NULL ||
-      (flags & ~(unsigned)(NX_RESERVE_SLAB | NX_RESERVE_JOINABLE)) != 0 ||
-      desc->output_size > 65535 || desc->size > ((size_t)1 << 40))
+      ((flags & ~(unsigned)(NX_RESERVE_SLAB | NX_RESERVE_JOINABLE)) |
+       (desc->output_size > 65535) | (desc->size > ((size_t)1 << 40))) != 0)
     return NX_EINVAL;
   if (NX_UNLIKELY(ex->shutting_down || ex->shut)) return NX_ESHUTDOWN;
   if (NX_UNLIKELY(!nx__on_owner(ex))) return NX_EWRONGTHREAD;
@@ -265,11 +275,11 @@ static inline __attribute__((always_inline)) int nx_reserve_generic(nx_executor 
   t->poll = desc->poll;
   t->drop = desc->drop;
   atomic_init(&t->state, NX_ST_REF);
-  atomic_init(&t->cross_next, NULL);
+  /* cross_next is not initialised: only a push writes it, and only the
+   * inbox's consumer reads it, after that push. */
   t->ex = ex;
   t->slot = nx_table_take(ex, t, (uint32_t)size);
   t->join_off16 = (uint16_t)(join_off / 16);
-  t->queued = 0;
   t->flags = (uint8_t)(((unsigned)__builtin_ctzl(align) - 3) << NX_TF_ALIGN_SHIFT);
   if (join_off) {
     t->flags |= NX_TF_JOINABLE;
@@ -399,9 +409,6 @@ static void nx_drain_inbox(nx_executor *ex) {
   }
 }
 
-int nx__poll_events(nx_executor *ex, int64_t deadline_ns); /* park.c */
-void nx__park(nx_executor *ex);                              /* park.c */
-
 /* The run loop's entry checks, in the documented precedence. `in_run` (not
  * cx.task, which is NULL while a drop function or a service hook runs) is
  * what says the loop or a callback is on the stack. */
@@ -430,10 +437,12 @@ static void nx_reap_front(nx_executor *ex) {
   }
 }
 
-/* The end of a cycle when services, IO or stale entries need attention. */
+/* The end of a cycle when services, IO or stale entries need attention.
+ * A service is called only if it has a per-cycle hook and work for it. */
 static void nx_run_cycle_slow(nx_executor *ex) {
-  for (nx_service *s = ex->services; s != NULL; s = s->next)
-    if (s->poll) s->poll(s, ex);
+  if (ex->polled_services != 0)
+    for (nx_service *s = ex->services; s != NULL; s = s->next)
+      if (s->ops->poll != NULL && (s->work == NULL || *s->work != 0)) s->ops->poll(s, ex);
   if (ex->epoll_sources != 0 && ++ex->cycle >= NX_EVENT_INTERVAL) {
     ex->cycle = 0;
     nx__poll_events(ex, 0);
@@ -441,7 +450,7 @@ static void nx_run_cycle_slow(nx_executor *ex) {
   nx_reap_front(ex);
 }
 
-static int nx_run_cycle(nx_executor *ex) {
+static inline __attribute__((always_inline)) int nx_run_cycle(nx_executor *ex) {
   if (nx__inbox_peek(&ex->inbox)) nx_drain_inbox(ex);
   uint32_t n = ex->ring_tail - ex->ring_head, polls = 0;
   if (n > ex->tasks_per_cycle) n = ex->tasks_per_cycle;
@@ -461,7 +470,7 @@ static int nx_run_cycle(nx_executor *ex) {
     else if (NX_UNLIKELY(t->flags & NX_TF_CANCEL_PENDING))
       nx_task_complete(ex, t, true);
   }
-  if (NX_UNLIKELY(((uintptr_t)ex->services | ex->epoll_sources | ex->stale) != 0))
+  if (NX_UNLIKELY((ex->polled_services | ex->epoll_sources | ex->stale) != 0))
     nx_run_cycle_slow(ex);
   return (int)polls;
 }
@@ -479,35 +488,29 @@ static inline bool nx_idle(nx_executor *ex) {
   return ex->ring_head == ex->ring_tail && !nx__inbox_peek(&ex->inbox);
 }
 
-/* Nothing is ready: sleep (parked) or look again (busy). */
-static void nx_wait_for_work(nx_executor *ex, nx_run_mode mode) {
-  if (mode == NX_RUN_PARKED) {
-    nx__park(ex);
-  } else if (ex->epoll_sources != 0) {
-    nx__poll_events(ex, 0);
-  } else {
-    __builtin_ia32_pause();
-  }
+static inline bool nx_mode_valid(nx_run_mode mode) {
+  return mode == NX_RUN_PARKED || mode == NX_RUN_BUSY || mode == NX_RUN_SPIN_PARK;
 }
 
 int nx_run(nx_executor *ex, nx_run_mode mode) {
-  if (mode != NX_RUN_PARKED && mode != NX_RUN_BUSY) return NX_EINVAL;
+  if (!nx_mode_valid(mode)) return NX_EINVAL;
   int rc = nx_check_runnable(ex);
   if (rc < 0) return rc;
   ex->in_run = true;
   while (ex->live != 0) {
     nx_run_cycle(ex);
-    if (ex->live != 0 && nx_idle(ex)) nx_wait_for_work(ex, mode);
+    if (ex->live != 0 && nx_idle(ex)) nx__wait_for_work(ex, mode);
   }
   /* Leave no entry of a completed task behind in the ring. */
   while (ex->ring_head != ex->ring_tail) nx_run_cycle(ex);
+  nx__idle_end(ex);
   ex->in_run = false;
   return NX_OK;
 }
 
 int nx_block_on(nx_executor *ex, nx_run_mode mode, const nx_future_desc *desc, const void *init,
                 void *out, size_t out_size) {
-  if ((mode != NX_RUN_PARKED && mode != NX_RUN_BUSY) || desc == NULL || desc->poll == NULL)
+  if (!nx_mode_valid(mode) || desc == NULL || desc->poll == NULL)
     return NX_EINVAL;
   int rc = nx_check_runnable(ex);
   if (rc < 0) return rc;
@@ -522,9 +525,10 @@ int nx_block_on(nx_executor *ex, nx_run_mode mode, const nx_future_desc *desc, c
     if (nx_idle(ex)) {
       rc = nx_join_try(&root, out, out_size);
       if (rc != NX_PENDING) break;
-      nx_wait_for_work(ex, mode);
+      nx__wait_for_work(ex, mode);
     }
   }
+  nx__idle_end(ex);
   ex->in_run = false;
   return rc == NX_READY ? NX_OK : rc;
 }
@@ -599,12 +603,14 @@ size_t nx_executor_held_tasks(const nx_executor *ex) {
 void nx__executor_add_service(nx_executor *ex, nx_service *s) {
   s->next = ex->services;
   ex->services = s;
+  ex->polled_services += s->ops->poll != NULL;
 }
 
 void nx__executor_remove_service(nx_executor *ex, nx_service *s) {
   for (nx_service **p = &ex->services; *p != NULL; p = &(*p)->next) {
     if (*p == s) {
       *p = s->next;
+      ex->polled_services -= s->ops->poll != NULL;
       return;
     }
   }
@@ -648,7 +654,7 @@ int nx_executor_shutdown(nx_executor *ex) {
    *    dropped. Wakes meanwhile go to the ring, which is discarded below. */
   for (nx_service *s = ex->services, *next; s != NULL; s = next) {
     next = s->next; /* the hook may free the service */
-    if (s->shutdown) s->shutdown(s, ex);
+    if (s->ops->shutdown) s->ops->shutdown(s, ex);
   }
   for (uint32_t i = 0; i < ex->table_hwm; i++) {
     nx_table_entry *e = &ex->table[i];

@@ -13,21 +13,33 @@
 /* One id-table entry. While free, `task` holds the next free index. */
 typedef struct nx_table_entry {
   nx_task *task;
-  uint32_t gen;    /* generation of the task in this slot (never 0) */
+  uint32_t gen;    /* generation of the task in this slot: odd, so never 0 */
   uint32_t size;   /* allocation size, for sized free */
 } nx_table_entry;
 #define NX_TABLE_NONE UINT32_MAX
 
-/* A service plugged into the run loop (timers, IO). All callbacks run on the
- * executor thread. */
-typedef struct nx_service {
-  /* Once per cycle, after the polls: fire what is due (may wake tasks).
-   * May be NULL. */
+/* What a kind of service does (one static table per kind; its address also
+ * identifies the kind). All callbacks run on the executor thread. */
+struct nx_service;
+typedef struct nx_service_ops {
+  /* After a cycle's polls, while the service has work (see `work`): fire
+   * what is due (may wake tasks). NULL: nothing to do per cycle (events
+   * arrive through epoll). */
   void (*poll)(struct nx_service *s, nx_executor *ex);
-  /* Absolute CLOCK_MONOTONIC deadline in ns of the next event, or -1. */
+  /* Absolute CLOCK_MONOTONIC deadline in ns of the next event, or -1.
+   * NULL: no deadlines. */
   int64_t (*next_deadline_ns)(struct nx_service *s);
   /* At shutdown, before task futures are dropped: release wakers held. */
   void (*shutdown)(struct nx_service *s, nx_executor *ex);
+} nx_service_ops;
+
+/* A service plugged into the run loop (timers, IO, shutdown signals). */
+typedef struct nx_service {
+  const nx_service_ops *ops;
+  /* The service's own count of pending work (the timer heap's length): the
+   * cycle calls ops->poll only while it is non-zero, so an idle service
+   * costs no call. NULL with ops->poll set: polled every cycle. */
+  const uint32_t *work;
   struct nx_service *next;
 } nx_service;
 
@@ -56,6 +68,7 @@ struct nx_executor {
   const nx_allocator *alloc;
   nx_slab *slab;             /* owned, may be NULL */
   nx_service *services;
+  uint32_t polled_services;  /* services with ops->poll: the cycle looks at them */
   uint32_t epoll_sources;    /* IO registrations: poll epoll every N cycles */
   uint32_t stale;            /* ring entries of tasks that completed while queued */
   uint32_t cycle;
@@ -64,6 +77,12 @@ struct nx_executor {
                                 nx_run_once/nx_run/nx_block_on call, never per poll */
   bool shutting_down;        /* futures are being dropped: spawn refused */
   bool shut;                 /* shutdown finished */
+
+  /* --- idling (park.c), executor thread only --- */
+  uint32_t idle_spin_ns, idle_yields, timer_slack_ns, timer_spin_max_ns;
+  int64_t timer_margin_ns;   /* how early a timed sleep ends: the measured
+                                wake-up lateness, capped at timer_spin_max_ns */
+  long saved_slack_ns;       /* the thread's own timer slack while lowered, else -1 */
 
   /* --- cross-thread --- */
   nx_inbox inbox;
@@ -124,5 +143,9 @@ void nx__ref_drop(nx_task *t);
 /* park.c */
 void nx__unpark(nx_executor *ex);
 int64_t nx__now_ns(void);
+/* What the run loop does when nothing is ready. */
+int nx__poll_events(nx_executor *ex, int64_t deadline_ns);
+void nx__wait_for_work(nx_executor *ex, nx_run_mode mode);
+void nx__idle_end(nx_executor *ex); /* at the end of nx_run / nx_block_on */
 
 #endif /* NXRT_EXECUTOR_H */

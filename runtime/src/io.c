@@ -53,12 +53,6 @@ static void nx_io_detach(nx_io_service *svc, nx_io *io) {
   nx_waker_drop(&io->writer_);
 }
 
-/* Events arrive through nx__poll_events, not through the service hook. */
-static void nx_io_service_poll(nx_service *s, nx_executor *ex) {
-  (void)s;
-  (void)ex;
-}
-
 static void nx_io_service_shutdown(nx_service *s, nx_executor *ex) {
   nx_io_service *svc = (nx_io_service *)s;
   while (svc->head != NULL) {
@@ -70,19 +64,18 @@ static void nx_io_service_shutdown(nx_service *s, nx_executor *ex) {
   free(svc);
 }
 
+/* Events arrive through nx__poll_events: no per-cycle hook, no deadline. */
+static const nx_service_ops nx_io_service_ops = {NULL, NULL, nx_io_service_shutdown};
+
 static nx_service *nx_io_service_create(nx_executor *ex) {
   (void)ex;
   nx_io_service *svc = calloc(1, sizeof *svc);
-  if (svc == NULL) return NULL;
-  svc->base.poll = nx_io_service_poll;
-  svc->base.next_deadline_ns = NULL;
-  svc->base.shutdown = nx_io_service_shutdown;
-  return &svc->base;
+  return svc != NULL ? &svc->base : NULL;
 }
 
 static int nx_io_service_get(nx_executor *ex, nx_io_service **out) {
   nx_service *s = NULL;
-  int rc = nx__service_get(ex, nx_io_service_poll, nx_io_service_create, &s);
+  int rc = nx__service_get(ex, &nx_io_service_ops, nx_io_service_create, &s);
   *out = (nx_io_service *)s;
   return rc;
 }

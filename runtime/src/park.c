@@ -8,7 +8,7 @@
  * The handshake (a Dekker pattern; all four operations are seq_cst, so they
  * are in one total order S):
  *
- *   executor (nx__park)                 producer (nx__wake_remote)
+ *   executor (nx_park)                  producer (nx__wake_remote)
  *   E1 store parked = 1                 P1 CAS inbox head (the push)
  *   E2 load inbox head                  P2 load parked
  *      empty -> E3 epoll_wait              1 -> P3 exchange parked = 0; write eventfd
@@ -21,13 +21,32 @@
  * return from epoll later, which the run loop tolerates.
  *
  * Busy mode never sets `parked`, so producers never make a syscall there.
+ *
+ * Spin-then-park (NX_RUN_SPIN_PARK): before E1 the executor spins for its
+ * budget, reading the inbox head (relaxed) and the clock, then optionally
+ * yields, then runs E1-E3 unchanged. `parked` stays 0 while it spins, so a
+ * producer then makes no syscall; the spin's own reads are only a shortcut,
+ * never the reason to sleep: E2 re-checks after E1 whatever the spin saw
+ * (tests/model/park_handshake.pml checks both, and that skipping E2 after a
+ * spin loses wakeups).
+ *
+ * Timer precision: a sleep until a deadline is only as precise as the
+ * thread's timer slack (50 us by default) plus the time a halted vCPU takes
+ * to run again. The executor lowers its thread's slack for the duration of
+ * nx_run/nx_block_on (at the first timed sleep, restored at the end), and
+ * ends a timed sleep early by the lateness it measured on earlier ones
+ * (capped by timer_spin_max_ns), then spins to the deadline. Timers still
+ * never fire early: the timer service fires an entry only once now >= its
+ * deadline.
  */
 #define _GNU_SOURCE
 #include "executor.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/epoll.h>
+#include <sys/prctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -81,21 +100,99 @@ int nx__poll_events(nx_executor *ex, int64_t deadline_ns) {
 static int64_t nx_next_deadline(nx_executor *ex) {
   int64_t best = -1;
   for (nx_service *s = ex->services; s != NULL; s = s->next) {
-    if (s->next_deadline_ns == NULL) continue;
-    int64_t d = s->next_deadline_ns(s);
+    if (s->ops->next_deadline_ns == NULL) continue;
+    int64_t d = s->ops->next_deadline_ns(s);
     if (d >= 0 && (best < 0 || d < best)) best = d;
   }
   return best;
 }
 
-void nx__park(nx_executor *ex) {
-  int64_t deadline = nx_next_deadline(ex);
-  if (deadline > 0 && deadline <= nx__now_ns()) return; /* a timer is due: no sleep */
+/* Spins until the inbox has something (true) or the clock reaches `until`
+ * (false). The inbox is read at every pause, so a wake is seen within one
+ * pause; the clock (a vDSO call) every 8; IO readiness without blocking
+ * every 512, so registered descriptors are not starved by a long budget. */
+static bool nx_spin_until(nx_executor *ex, int64_t until) {
+  for (uint32_t round = 1;; round++) {
+    for (int i = 0; i < 8; i++) {
+      if (nx__inbox_peek(&ex->inbox)) return true;
+      __builtin_ia32_pause();
+    }
+    if (ex->epoll_sources != 0 && (round & 63) == 0 && nx__poll_events(ex, 0) > 0) return true;
+    if (nx__now_ns() >= until) return false;
+  }
+}
+
+/* Lowers the thread's timer slack until nx__idle_end (once per run: two
+ * syscalls, only in runs that sleep until a deadline). */
+static void nx_slack_lower(nx_executor *ex) {
+  if (ex->timer_slack_ns == 0 || ex->saved_slack_ns >= 0) return;
+  int old = prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0);
+  if (old > 0 && prctl(PR_SET_TIMERSLACK, (unsigned long)ex->timer_slack_ns, 0, 0, 0) == 0)
+    ex->saved_slack_ns = old;
+}
+
+void nx__idle_end(nx_executor *ex) {
+  if (ex->saved_slack_ns < 0) return;
+  prctl(PR_SET_TIMERSLACK, (unsigned long)ex->saved_slack_ns, 0, 0, 0);
+  ex->saved_slack_ns = -1;
+}
+
+/* Learns how late a timed sleep ends (`late`: now - the time asked for).
+ * Rises fast and falls slowly, so the margin follows the slow wake-ups
+ * rather than the median, which keeps the tail of timer lateness short. */
+static void nx_margin_learn(nx_executor *ex, int64_t late) {
+  if (late < 0 || ex->timer_spin_max_ns == 0) return;
+  int64_t m = ex->timer_margin_ns;
+  m += late > m ? (late - m) / 4 : (late - m) / 32;
+  if (m > (int64_t)ex->timer_spin_max_ns) m = ex->timer_spin_max_ns;
+  ex->timer_margin_ns = m < 0 ? 0 : m;
+}
+
+/* Sleeps until a wake, an IO event or the next timer deadline. */
+static void nx_park(nx_executor *ex) {
+  int64_t deadline = nx_next_deadline(ex), wake_at = -1;
+  if (deadline >= 0) {
+    int64_t now = nx__now_ns();
+    if (deadline <= now) return; /* a timer is due: no sleep */
+    nx_slack_lower(ex);
+    wake_at = deadline - ex->timer_margin_ns;
+    if (wake_at <= now) { /* closer than a wake-up takes: spin to it */
+      nx_spin_until(ex, deadline);
+      return;
+    }
+  }
   atomic_store_explicit(&ex->inbox.parked, 1, memory_order_seq_cst);           /* E1 */
   if (nx__inbox_maybe_nonempty(&ex->inbox)) {                                 /* E2 */
     atomic_store_explicit(&ex->inbox.parked, 0, memory_order_relaxed);
     return;
   }
-  nx__poll_events(ex, deadline < 0 ? -1 : (deadline == 0 ? 1 : deadline));   /* E3 */
+  int n = nx__poll_events(ex, wake_at);                                       /* E3 */
   atomic_store_explicit(&ex->inbox.parked, 0, memory_order_relaxed);
+  if (deadline >= 0 && n == 0) {
+    int64_t now = nx__now_ns();
+    nx_margin_learn(ex, now - wake_at);
+    if (now < deadline) nx_spin_until(ex, deadline);
+  }
+}
+
+void nx__wait_for_work(nx_executor *ex, nx_run_mode mode) {
+  if (mode == NX_RUN_BUSY) {
+    if (ex->epoll_sources != 0)
+      nx__poll_events(ex, 0);
+    else
+      __builtin_ia32_pause();
+    return;
+  }
+  if (mode == NX_RUN_SPIN_PARK && (ex->idle_spin_ns | ex->idle_yields) != 0) {
+    int64_t until = nx__now_ns() + ex->idle_spin_ns;
+    int64_t deadline = nx_next_deadline(ex);
+    bool timer_first = deadline >= 0 && deadline <= until;
+    if (timer_first) until = deadline;
+    if (nx_spin_until(ex, until) || timer_first) return;
+    for (uint32_t i = 0; i < ex->idle_yields; i++) {
+      sched_yield();
+      if (nx__inbox_peek(&ex->inbox)) return;
+    }
+  }
+  nx_park(ex);
 }

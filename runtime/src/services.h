@@ -8,13 +8,12 @@
 #include "nxrt_services.h"
 #include "waker_slot.h"
 
-/* The executor's service whose poll hook is `poll`, or NULL. Services are
- * identified by their hook: each kind has its own, and an executor has at
- * most one of each kind. A handful at most, so a walk is cheap. */
-static inline nx_service *nx__service_find(nx_executor *ex,
-                                           void (*poll)(nx_service *, nx_executor *)) {
+/* The executor's service of the kind `ops`, or NULL. Services are
+ * identified by their ops table: each kind has its own, and an executor has
+ * at most one of each kind. A handful at most, so a walk is cheap. */
+static inline nx_service *nx__service_find(nx_executor *ex, const nx_service_ops *ops) {
   for (nx_service *s = ex->services; s != NULL; s = s->next)
-    if (s->poll == poll) return s;
+    if (s->ops == ops) return s;
   return NULL;
 }
 
@@ -27,18 +26,20 @@ static inline int nx__service_check(nx_executor *ex) {
   return NX_OK;
 }
 
-/* The executor's service of one kind, made on first use: NX_OK with *out,
- * the error of nx__service_check, or NX_ENOMEM when `create` (which
- * allocates the service and sets its hooks, `poll` among them) returns
- * NULL. The one find-or-create every service uses. */
-static inline int nx__service_get(nx_executor *ex, void (*poll)(nx_service *, nx_executor *),
+/* The executor's service of the kind `ops`, made on first use: NX_OK with
+ * *out, the error of nx__service_check, or NX_ENOMEM when `create` (which
+ * allocates the service and sets its own fields; the kind's `ops` are set
+ * here, before the executor counts its hooks) returns NULL. The one
+ * find-or-create every service uses. */
+static inline int nx__service_get(nx_executor *ex, const nx_service_ops *ops,
                                   nx_service *(*create)(nx_executor *ex), nx_service **out) {
   int rc = nx__service_check(ex);
   if (rc < 0) return rc;
-  nx_service *s = nx__service_find(ex, poll);
+  nx_service *s = nx__service_find(ex, ops);
   if (s == NULL) {
     s = create(ex);
     if (s == NULL) return NX_ENOMEM;
+    s->ops = ops;
     nx__executor_add_service(ex, s);
   }
   *out = s;

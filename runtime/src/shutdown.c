@@ -115,11 +115,6 @@ static void nx_sig_remove(nx_shutdown_service *svc) {
 /* The service                                                              */
 /* ------------------------------------------------------------------------ */
 
-static void nx_shutdown_service_poll(nx_service *s, nx_executor *ex) {
-  (void)s;
-  (void)ex;
-}
-
 static void nx_shutdown_service_shutdown(nx_service *s, nx_executor *ex) {
   nx_shutdown_service *svc = (nx_shutdown_service *)s;
   nx_sig_remove(svc);
@@ -127,6 +122,9 @@ static void nx_shutdown_service_shutdown(nx_service *s, nx_executor *ex) {
   nx__executor_remove_service(ex, s);
   free(svc);
 }
+
+/* Signals arrive through nx__poll_events: no per-cycle hook, no deadline. */
+static const nx_service_ops nx_shutdown_service_ops = {NULL, NULL, nx_shutdown_service_shutdown};
 
 static nx_service *nx_shutdown_service_create(nx_executor *ex) {
   nx_shutdown_service *svc = calloc(1, sizeof *svc);
@@ -137,9 +135,6 @@ static nx_service *nx_shutdown_service_create(nx_executor *ex) {
     return NULL;
   }
   atomic_init(&h->refs, 1);
-  svc->base.poll = nx_shutdown_service_poll;
-  svc->base.next_deadline_ns = NULL;
-  svc->base.shutdown = nx_shutdown_service_shutdown;
   svc->sig_src.ready = nx_sig_ready;
   svc->ex = ex;
   svc->h = h;
@@ -149,7 +144,7 @@ static nx_service *nx_shutdown_service_create(nx_executor *ex) {
 
 static int nx_shutdown_service_get(nx_executor *ex, nx_shutdown_service **out) {
   nx_service *s = NULL;
-  int rc = nx__service_get(ex, nx_shutdown_service_poll, nx_shutdown_service_create, &s);
+  int rc = nx__service_get(ex, &nx_shutdown_service_ops, nx_shutdown_service_create, &s);
   *out = (nx_shutdown_service *)s;
   return rc;
 }
@@ -218,7 +213,7 @@ int nx_shutdown_signals_remove(nx_executor *ex) {
   if (ex == NULL) return NX_EINVAL;
   if (ex->shut) return NX_EINVAL; /* shutdown already removed them */
   if (!nx__on_owner(ex)) return NX_EWRONGTHREAD;
-  nx_service *s = nx__service_find(ex, nx_shutdown_service_poll);
+  nx_service *s = nx__service_find(ex, &nx_shutdown_service_ops);
   nx_shutdown_service *svc = (nx_shutdown_service *)s;
   if (svc == NULL || svc->sig_fd < 0) return NX_EINVAL;
   nx_sig_remove(svc);

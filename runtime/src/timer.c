@@ -58,19 +58,20 @@ static void nx_timer_service_shutdown(nx_service *s, nx_executor *ex) {
   free(ts);
 }
 
+static const nx_service_ops nx_timer_service_ops = {
+    nx_timer_service_poll, nx_timer_service_next_deadline, nx_timer_service_shutdown};
+
 static nx_service *nx_timer_service_create(nx_executor *ex) {
   (void)ex;
   nx_timer_service *ts = calloc(1, sizeof *ts);
   if (ts == NULL) return NULL;
-  ts->base.poll = nx_timer_service_poll;
-  ts->base.next_deadline_ns = nx_timer_service_next_deadline;
-  ts->base.shutdown = nx_timer_service_shutdown;
+  ts->base.work = &ts->heap.len; /* polled only while timers are registered */
   return &ts->base;
 }
 
 static int nx_timer_service_get(nx_executor *ex, nx_timer_service **out) {
   nx_service *s = NULL;
-  int rc = nx__service_get(ex, nx_timer_service_poll, nx_timer_service_create, &s);
+  int rc = nx__service_get(ex, &nx_timer_service_ops, nx_timer_service_create, &s);
   *out = (nx_timer_service *)s;
   return rc;
 }
@@ -188,11 +189,11 @@ void nx_timeout_drop(nx_timeout *t) {
 /* For tests (timer.h): timers registered on `ex`, and the deadline the
  * parked executor would sleep until (-1: none). */
 size_t nx__timer_count(nx_executor *ex) {
-  nx_service *s = nx__service_find(ex, nx_timer_service_poll);
+  nx_service *s = nx__service_find(ex, &nx_timer_service_ops);
   return s ? ((nx_timer_service *)s)->heap.len : 0;
 }
 
 int64_t nx__timer_next_deadline(nx_executor *ex) {
-  nx_service *s = nx__service_find(ex, nx_timer_service_poll);
-  return s ? s->next_deadline_ns(s) : -1;
+  nx_service *s = nx__service_find(ex, &nx_timer_service_ops);
+  return s ? s->ops->next_deadline_ns(s) : -1;
 }

@@ -25,6 +25,13 @@
  * node was drained. A violation is exactly a lost wakeup: the executor
  * asleep in E3 with a non-empty inbox and nobody left to write the eventfd.
  *
+ * Spin-then-park (NX_RUN_SPIN_PARK): before E1 the executor spins, reading
+ * the inbox (S1) up to SPIN times; work seen -> it runs; budget spent -> E1.
+ * A producer may act while the executor spins (parked == 0: no eventfd
+ * write), while it is between the spin and E1, or while it sleeps. Timed
+ * sleeps (a timer deadline, or an early wake before one, then a spin to the
+ * deadline): with TIMED=n, E3 may also return by itself, up to n times.
+ *
  * Variants (spin -D...):
  *   (none)            the real handshake: spin must find no error.
  *   BROKEN_PRODUCER   P2 moved above P1 (the seed's producer: with only
@@ -32,6 +39,8 @@
  *                     before the push is visible): spin must find the hang.
  *   BROKEN_EXECUTOR   E2 moved above E1 (the seed's executor: parked = 1
  *                     with release, then the inbox loads): likewise.
+ *   BROKEN_SPIN       with SPIN > 0: the executor trusts its last spin read
+ *                     and sleeps without E2 (E1 then E3): likewise.
  * tests/model/run_spin.cmake runs all three and fails unless the real one
  * passes AND both broken ones are rejected, so the model can fail.
  */
@@ -42,6 +51,9 @@
 #ifndef ROUNDS
 #define ROUNDS 2
 #endif
+#ifndef SPIN
+#define SPIN 0   /* inbox reads of the spin phase before E1 (0: NX_RUN_PARKED) */
+#endif
 
 bit parked = 0;   /* ex->inbox.parked */
 byte tail = 0;    /* nodes pushed: every P1 exchange moves the tail */
@@ -51,6 +63,8 @@ byte events = 0;  /* eventfd edges not yet consumed by epoll_wait */
 bit asleep = 0;   /* the executor is inside epoll_wait */
 
 active proctype Executor() {
+  byte spins = 0;
+  byte timeouts = 0;
   do
   :: /* A cycle drains the inbox. Vyukov's pop cannot get past a node whose
       * link is not stored yet; modelled conservatively: it drains only when
@@ -60,7 +74,19 @@ active proctype Executor() {
       * run loop's own emptiness check is a relaxed load that may be stale,
       * so the park attempt may start at any time; E2 must catch that. */
      true ->
-#ifdef BROKEN_EXECUTOR
+     /* S1: the spin phase. parked stays 0: producers make no syscall. */
+     spins = 0;
+     do
+     :: spins < SPIN ->
+        if
+        :: tail != popped -> goto next  /* work seen while spinning: run */
+        :: else -> spins++
+        fi
+     :: else -> break
+     od;
+#if defined(BROKEN_SPIN)
+     parked = 1;                        /* E1, but no E2: the spin "just checked" */
+#elif defined(BROKEN_EXECUTOR)
      if
      :: tail != popped -> goto next     /* E2, reordered above E1 */
      :: else -> skip
@@ -75,7 +101,16 @@ active proctype Executor() {
 #endif
      asleep = 1;
 end_sleep:                              /* a valid place to stop only if no work is left */
+#ifdef TIMED
+     if
+     :: atomic { events > 0 -> events = 0 }  /* E3: woken by the eventfd */
+     :: timeouts < TIMED -> timeouts++      /* E3: the deadline passed (a
+                                               bounded number of times, so the
+                                               system can still come to rest) */
+     fi;
+#else
      atomic { events > 0 -> events = 0 }  /* E3: epoll_wait, no timeout */
+#endif
      asleep = 0;
      parked = 0;
 next: skip

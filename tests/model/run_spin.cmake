@@ -25,7 +25,10 @@ set(_variants
   "real_2_producers|-DNPROD=2,-DROUNDS=2|pass"
   "real_3_producers|-DNPROD=3,-DROUNDS=2|pass"
   "broken_producer_load_first|-DNPROD=2,-DROUNDS=2,-DBROKEN_PRODUCER|reject"
-  "broken_executor_load_first|-DNPROD=2,-DROUNDS=2,-DBROKEN_EXECUTOR|reject")
+  "broken_executor_load_first|-DNPROD=2,-DROUNDS=2,-DBROKEN_EXECUTOR|reject"
+  "spin_then_park_2_producers|-DNPROD=2,-DROUNDS=2,-DSPIN=3|pass"
+  "spin_then_park_timed|-DNPROD=2,-DROUNDS=2,-DSPIN=2,-DTIMED=2|pass"
+  "broken_spin_no_recheck|-DNPROD=2,-DROUNDS=2,-DSPIN=2,-DBROKEN_SPIN|reject")
 
 set(_failures "")
 foreach(_v IN LISTS _variants)

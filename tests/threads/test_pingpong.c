@@ -15,6 +15,10 @@
  *           which is the handshake's window. (A thread that always slept
  *           would ping long after the executor is asleep, and a handshake
  *           without its re-check would pass.)
+ *   spin_park  NX_RUN_SPIN_PARK with a 2 us spin budget; the thread waits as
+ *           in parked, then spins a random 0-4 us before the next ping, so
+ *           pings land while the executor spins, just after its budget ran
+ *           out (between the spin and its re-check), and while it sleeps.
  *
  * A lost wake hangs nx_run(): the watchdog fails the test and prints how far
  * it got. Each wake finds the task out of the inbox (the previous pong
@@ -23,7 +27,7 @@
  * counts on both sides. It prints the mean round trip (informational only;
  * no timing is asserted).
  *
- * Usage: test_pingpong busy|parked [round_trips]   (default 1000000).
+ * Usage: test_pingpong busy|parked|spin_park [round_trips]   (default 1000000).
  * tests/threads/CMakeLists.txt registers smaller counts where a full million
  * would not fit the CI budget (see there).
  */
@@ -36,7 +40,8 @@ static _Atomic int pinger_sleeping; /* parked mode: the thread is (about to be) 
 static _Atomic int have_waker;
 static nx_waker task_waker; /* the task's clone, owned by the thread */
 static uint32_t round_trips = 1000000;
-static int parked_mode;
+static int parked_mode;     /* the thread sleeps for the pong (parked, spin_park) */
+static int spin_park_mode;
 
 typedef struct responder {
   uint32_t next;      /* ping value expected next */
@@ -95,10 +100,18 @@ static uint32_t wait_pong_parked(uint32_t old) {
   return v;
 }
 
+/* A random pause of 0-4 us (spinning on the clock). */
+static void random_pause(thr_rng *rng) {
+  double until = thr_now_s() + thr_rng_below(rng, 4000) * 1e-9;
+  while (thr_now_s() < until) thr_cpu_relax();
+}
+
 static void *pinger_main(void *arg) {
   (void)arg;
+  thr_rng rng = thr_rng_make(0x5eed, 1);
   while (!atomic_load_explicit(&have_waker, memory_order_acquire)) sched_yield();
   for (uint32_t i = 1; i <= round_trips; i++) {
+    if (spin_park_mode) random_pause(&rng);
     atomic_store_explicit(&ping, i, memory_order_release);
     nx_waker_wake_by_ref(&task_waker);
     thr_counter_set(C_SENT, (long)i);
@@ -110,11 +123,13 @@ static void *pinger_main(void *arg) {
 }
 
 int main(int argc, char **argv) {
-  if (argc < 2 || (strcmp(argv[1], "busy") != 0 && strcmp(argv[1], "parked") != 0)) {
-    fprintf(stderr, "usage: %s busy|parked [round_trips]\n", argv[0]);
+  if (argc < 2 || (strcmp(argv[1], "busy") != 0 && strcmp(argv[1], "parked") != 0 &&
+                   strcmp(argv[1], "spin_park") != 0)) {
+    fprintf(stderr, "usage: %s busy|parked|spin_park [round_trips]\n", argv[0]);
     return 1;
   }
-  parked_mode = strcmp(argv[1], "parked") == 0;
+  spin_park_mode = strcmp(argv[1], "spin_park") == 0;
+  parked_mode = spin_park_mode || strcmp(argv[1], "parked") == 0;
   if (argc > 2) {
     char *end = NULL;
     unsigned long v = strtoul(argv[2], &end, 10);
@@ -124,13 +139,19 @@ int main(int argc, char **argv) {
     }
     round_trips = (uint32_t)v;
   }
-  thr_watchdog_start(parked_mode ? "test_pingpong parked" : "test_pingpong busy", 300);
+  thr_watchdog_start(spin_park_mode ? "test_pingpong spin_park"
+                     : parked_mode  ? "test_pingpong parked"
+                                    : "test_pingpong busy",
+                     300);
   thr_counter_name(C_SENT, "pings_sent");
   thr_counter_name(C_ANSWERED, "pongs_answered");
   thr_counter_name(C_POLLS, "polls");
 
   nx_executor *ex = NULL;
-  NX_CHECK_OK(nx_executor_create(NULL, &ex));
+  nx_executor_config cfg;
+  NX_CHECK_OK(nx_executor_config_init(&cfg));
+  cfg.idle_spin_ns = 2000;
+  NX_CHECK_OK(nx_executor_create(&cfg, &ex));
   responder final = {0};
   result = &final;
   nx_future_desc d = NX_FUTURE(responder, responder_poll, NULL);
@@ -139,7 +160,9 @@ int main(int argc, char **argv) {
   pthread_t th;
   thr_start_thread(&th, pinger_main, NULL);
   double t0 = thr_now_s();
-  NX_CHECK_OK(nx_run(ex, parked_mode ? NX_RUN_PARKED : NX_RUN_BUSY));
+  NX_CHECK_OK(nx_run(ex, spin_park_mode ? NX_RUN_SPIN_PARK
+                         : parked_mode  ? NX_RUN_PARKED
+                                        : NX_RUN_BUSY));
   double t1 = thr_now_s();
   thr_join_thread(th);
 

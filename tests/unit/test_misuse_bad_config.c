@@ -52,6 +52,19 @@ int main(void) {
   bad = cfg;
   bad.ready_capacity = UINT32_MAX;
   expect_einval(&bad, __LINE__);
+  NX_CHECK_EQ_U(cfg.idle_spin_ns, NX_IDLE_SPIN_NS_DEFAULT);
+  NX_CHECK_EQ_U(cfg.idle_yields, 0);
+  NX_CHECK_EQ_U(cfg.timer_slack_ns, 1);
+  NX_CHECK_EQ_U(cfg.timer_spin_max_ns, 50000);
+  bad = cfg;
+  bad.idle_spin_ns = 1000000001u;
+  expect_einval(&bad, __LINE__);
+  bad = cfg;
+  bad.idle_yields = 1001;
+  expect_einval(&bad, __LINE__);
+  bad = cfg;
+  bad.timer_spin_max_ns = 1000001;
+  expect_einval(&bad, __LINE__);
 
   nx_allocator no_alloc = {"no alloc", NULL, fake_free, NULL, NULL};
   nx_allocator no_free = {"no free", fake_alloc, NULL, NULL, NULL};

@@ -27,7 +27,7 @@ ROUND_COUNTERS = ("min_cycles", "mean_cycles", "ops_per_sample", "timer_cost_cyc
                   "timer_cost_p50_cycles", "timer_cost_min_cycles", "tsc_ghz", "slot_bytes",
                   "bytes_per_task", "voluntary_csw_per_op", "voluntary_csw_per_op_main",
                   "voluntary_csw_per_op_other", "involuntary_csw_per_op", "task_stride_bytes",
-                  "task_span_bytes")
+                  "task_span_bytes", "cpu_ns_per_op_main", "cpu_ns_per_op_other", "idle_gap_ns")
 # A single-mode p50 below this many TSC steps is quantised: the timer cannot
 # tell it from the next step, so no ratio or verdict is drawn from it.
 QUANTISED_STEPS = 4
