@@ -156,17 +156,6 @@ void udp_server_drop(void* p) {
   if (t->u.sock_ != nullptr) nx_udp_close(&t->u);
 }
 
-template <class T>
-nx_future_desc desc_of(nx_poll_fn poll, nx_drop_fn drop) {
-  nx_future_desc d;
-  d.poll = poll;
-  d.drop = drop;
-  d.size = sizeof(T);
-  d.align = alignof(T);
-  d.output_size = 0;
-  return d;
-}
-
 // The server side of one case, on the pair's first PU.
 void serve(const NetSpec& spec, NetRendezvous& rv) {
   static thread_local std::vector<unsigned char> buf;
