@@ -52,6 +52,18 @@ static inline nx_tcp_listener net_listen(nx_executor *ex, int family, nx_sockadd
   return l;
 }
 
+/* In a task's poll (state `st` with fields l, acc, s and rc): accepts one
+ * connection from the listener `st->l` into the stream `st->s`, then drops
+ * the accept future and closes the listener. */
+#define NET_ACCEPT_ONE(st, cx)                                                   \
+  do {                                                                           \
+    NX_CHECK_OK(nx_tcp_accept_init(&(st)->acc, &(st)->l));                       \
+    NX_AWAIT(st, (st)->rc = nx_tcp_accept_poll(&(st)->acc, (cx), &(st)->s, NULL)); \
+    NX_CHECK_RC((st)->rc, NX_READY);                                             \
+    nx_tcp_accept_drop(&(st)->acc);                                              \
+    NX_CHECK_OK(nx_tcp_listener_close(&(st)->l));                                \
+  } while (0)
+
 /* A plain blocking socket connected to `addr` (a peer outside nxrt). */
 static inline int net_blocking_connect(const nx_sockaddr *addr) {
   int fd = socket(addr->u.sa.sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
