@@ -390,7 +390,7 @@ def _idle_curve_blocks(members, reference):
                 lat = _log_interval(R.per_round(r, "p50", "ns").values())
                 cpu = _log_interval(_counter(r, "cpu_ns_per_op_main"))
                 if lat is not None and cpu is not None:
-                    points.append((_idle_label(r["params"]),
+                    points.append((_idle_label(r["params"]).replace("spin ", ""),
                                    tuple(v / 1e3 for v in _point(cpu)),
                                    tuple(v / 1e3 for v in _point(lat))))
                 table.append([case, cls, backend, _idle_label(r["params"]),
@@ -400,7 +400,8 @@ def _idle_curve_blocks(members, reference):
                               str(len(r["rounds"]))])
             if points:
                 peer = C.kind_of(backend) == "peer"
-                lines.append((backend if peer else "nxrt (%s)" % backend, peer, points))
+                lines.append((backend, backend if peer else "nxrt (%s)" % backend, peer,
+                              points))
         ratios += _idle_ratio_rows(case, cls, series, reference)
         if lines:
             panels.append(("%s (%s)" % (case, cls), lines))
