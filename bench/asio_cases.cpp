@@ -142,21 +142,9 @@ int register_asio_cases(Env& env) {
       add("1024", spawn_poll_free<1024>);
     }
   }
-  add_cross_wake_cases(
-      env.pairs, CaseKind::kPeer, __FILE__, "cross_wake",
-      "asio::post from the other core to an io_context spinning in poll(); answer spun on",
-      "asio::post from the other core to an io_context asleep in run(); answer by eventfd",
-      [e](benchmark::State& st, Mode m, bool parked, const PuPair& p) {
-        cross_wake(st, *e, m, parked, parked, 0, e->roundtrip_samples(m, parked), p);
-      });
-  add_responsive_cases(
-      env.pairs, CaseKind::kPeer, __FILE__, "cross_wake",
-      "asio::post from the other core to an io_context spinning in poll()",
-      "asio::post from the other core to an io_context asleep in run()", "", {},
-      [e](benchmark::State& st, const IdleShape& how, const PuPair& p) {
-        cross_wake(st, *e, Mode::kSingle, how.run == "parked", false, how.gap_ns,
-                   responsive_samples(*e, how), p);
-      });
+  add_peer_cross_wake_cases(
+      env, __FILE__, "asio::post from the other core to an io_context spinning in poll()",
+      "asio::post from the other core to an io_context asleep in run()", cross_wake);
   return 0;
 }
 

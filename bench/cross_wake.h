@@ -267,6 +267,36 @@ inline void add_responsive_cases(const std::vector<PuPair>& pairs, CaseKind kind
   }
 }
 
+// A peer's round trip: blocking_loop, its loop sleeps between events (else
+// it spins); answer_by_eventfd, the waker blocks for the answer (else it
+// spins); gap_ns and samples as above.
+using PeerRoundTrip = void (*)(benchmark::State&, Env&, Mode, bool blocking_loop,
+                               bool answer_by_eventfd, int64_t gap_ns, size_t samples,
+                               const PuPair&);
+
+// Every cross-thread shape of a peer: cross_wake_busy/parked (the waker
+// spins / blocks like the loop) and the responsive shapes (the waker spins;
+// no spin budget). spinning_loop / sleeping_loop say how the peer is woken
+// and loops in each ("uv_async_send ... uv_run(NOWAIT)").
+inline void add_peer_cross_wake_cases(Env& env, const char* file,
+                                      const std::string& spinning_loop,
+                                      const std::string& sleeping_loop,
+                                      PeerRoundTrip round_trip) {
+  Env* e = &env;
+  add_cross_wake_cases(
+      env.pairs, CaseKind::kPeer, file, "cross_wake", (spinning_loop + "; answer spun on").c_str(),
+      (sleeping_loop + "; answer by eventfd").c_str(),
+      [e, round_trip](benchmark::State& st, Mode m, bool parked, const PuPair& p) {
+        round_trip(st, *e, m, parked, parked, 0, e->roundtrip_samples(m, parked), p);
+      });
+  add_responsive_cases(
+      env.pairs, CaseKind::kPeer, file, "cross_wake", spinning_loop, sleeping_loop, "", {},
+      [e, round_trip](benchmark::State& st, const IdleShape& how, const PuPair& p) {
+        round_trip(st, *e, Mode::kSingle, how.run == "parked", false, how.gap_ns,
+                   responsive_samples(*e, how), p);
+      });
+}
+
 }  // namespace nxb
 
 #endif

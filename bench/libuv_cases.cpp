@@ -86,23 +86,10 @@ BackendInfo binary_backend() { return BackendInfo{"libuv", std::string("libuv ")
 namespace {
 
 int register_libuv_cases(Env& env) {
-  Env* e = &env;
   benchmark::AddCustomContext("lib_libuv", uv_version_string());
-  add_cross_wake_cases(
-      env.pairs, CaseKind::kPeer, __FILE__, "cross_wake",
-      "uv_async_send from the other core to a loop spinning in uv_run(NOWAIT)",
-      "uv_async_send from the other core to a loop asleep in epoll; answer by eventfd",
-      [e](benchmark::State& st, Mode m, bool parked, const PuPair& p) {
-        cross_wake(st, *e, m, parked, parked, 0, e->roundtrip_samples(m, parked), p);
-      });
-  add_responsive_cases(
-      env.pairs, CaseKind::kPeer, __FILE__, "cross_wake",
-      "uv_async_send from the other core to a loop spinning in uv_run(NOWAIT)",
-      "uv_async_send from the other core to a loop asleep in epoll (UV_RUN_DEFAULT)", "", {},
-      [e](benchmark::State& st, const IdleShape& how, const PuPair& p) {
-        cross_wake(st, *e, Mode::kSingle, how.run == "parked", false, how.gap_ns,
-                   responsive_samples(*e, how), p);
-      });
+  add_peer_cross_wake_cases(
+      env, __FILE__, "uv_async_send from the other core to a loop spinning in uv_run(NOWAIT)",
+      "uv_async_send from the other core to a loop asleep in epoll (UV_RUN_DEFAULT)", cross_wake);
   return 0;
 }
 
