@@ -128,6 +128,22 @@ class IdleSectionTest(unittest.TestCase):
         busy = table_line(self.md, "cross_wake_responsive", "cross_l3", "busy")
         self.assertIn("| - | 0.03x [0.03-0.03] |", busy)  # no ratio to itself
 
+    def test_cross_table_tells_the_strategies_apart(self):
+        # One row per idle strategy in the cross-thread table, and no cross
+        # chart when only these cases ran (they have their own). The
+        # fixture has no catalogue, so the cases' kind is given here.
+        from unittest import mock
+        from nxbench_lib import cases as C
+        from nxbench_lib import report_latency as L
+        from nxbench_lib import results as R
+        data = R.load(os.path.join(self.dir, "results.json"))
+        with mock.patch.object(C, "cases_of_kind", lambda kind: list(L.IDLE_CASES)):
+            blocks = L.cross_blocks(data["results"], "cycles", None)
+        self.assertNotIn("img", [b.kind for b in blocks])
+        table = next(b for b in blocks if b.kind == "table")
+        self.assertIn(["cross_wake_responsive", "cross_l3", "run=spin_park, spin_ns=1000",
+                       "malloc", "single"], [row[:5] for row in table.rows])
+
     def test_timer_lateness_table(self):
         self.assertIn("### Timer lateness per run mode (timer_fire)", self.md)
         line = table_line(self.md, "spin_park", "malloc")

@@ -13,6 +13,11 @@ from nxbench_lib import results as R
 from nxbench_lib.report_render import H, IMG, PRE, P, T
 
 
+# Cross-thread round trips with a responsive waker, one row per idle
+# strategy (run, spin_ns): drawn as latency against CPU (idle_blocks).
+IDLE_CASES = ("cross_wake_responsive", "cross_wake_idle_gap")
+
+
 class ProfileError(Exception):
     """A profile table in the report folder that cannot be read."""
 
@@ -216,6 +221,8 @@ def cross_blocks(rows, unit, step):
     blocks = [H(2, "Cross-thread wake latency per core-pair class")]
     by_case, floors = {}, {}
     for r in members:
+        if r["case"] in IDLE_CASES:  # one row per idle strategy: their own chart below
+            continue
         modes = {m["mode"] for m in members if m["case"] == r["case"]}
         if r["mode"] != ("single" if "single" in modes else sorted(modes)[0]):
             continue
@@ -228,19 +235,23 @@ def cross_blocks(rows, unit, step):
     blocks.append(P("A round trip: a thread pinned on one core wakes a task on the executor "
                     "pinned on the other core of the pair class. Parked rows are only honest "
                     "with their voluntary context switches per operation: near 0 means the "
-                    "executor never really slept."))
-    blocks.append(IMG("cross_thread", plots.cross_thread(by_case, floors, unit),
-                      "cross-thread wake latency per core-pair class"))
+                    "executor never really slept. %s and %s (one row per idle strategy) are "
+                    "drawn in the idle strategies section." % IDLE_CASES))
+    if by_case:
+        blocks.append(IMG("cross_thread", plots.cross_thread(by_case, floors, unit),
+                          "cross-thread wake latency per core-pair class"))
     has_csw = any(R.optional_median(r, "voluntary_csw_per_op") is not None for r in members)
     table = []
     for r in members:
-        t = [r["case"], str(r["params"].get("pair_class", "-")), r["backend"], r["mode"]] + \
+        t = [r["case"], str(r["params"].get("pair_class", "-")),
+             R.params_label({k: v for k, v in r["params"].items() if k != "pair_class"}) or "-",
+             r["backend"], r["mode"]] + \
             [numfmt.num(R.median(r, p, unit)) for p in ("p50", "p99", "max")]
         if has_csw:
             t.append(numfmt.num(R.optional_median(r, "voluntary_csw_per_op")))
         table.append(t)
-    blocks.append(T(["case", "pair class", "backend", "mode", "p50", "p99", "max"] +
-                    (["voluntary csw / op"] if has_csw else []), table, text_cols=4))
+    blocks.append(T(["case", "pair class", "params", "backend", "mode", "p50", "p99", "max"] +
+                    (["voluntary csw / op"] if has_csw else []), table, text_cols=5))
     return blocks
 
 
@@ -284,9 +295,7 @@ def profile_blocks(out):
     return blocks
 
 
-# The idle strategies: cross-thread round trips with a responsive waker, in
-# order from the loop that never spins to the one that never sleeps.
-IDLE_CASES = ("cross_wake_responsive", "cross_wake_idle_gap")
+# From the loop that never spins to the one that never sleeps.
 _RUN_ORDER = {"parked": 0, "spin_park": 1, "busy": 2}
 
 
