@@ -364,11 +364,8 @@ def idle_blocks(rows, reference):
     then timer lateness per run mode."""
     members = [r for r in rows if r["case"] in IDLE_CASES and
                (r["backend"] == reference or C.kind_of(r["backend"]) == "peer")]
-    blocks = []
-    if members:
-        blocks += _idle_curve_blocks(members, reference)
-    blocks += _timer_blocks(rows)
-    return blocks
+    blocks = _idle_curve_blocks(members, reference) if members else []
+    return blocks + _timer_blocks(rows, 3 if members else 2)
 
 
 def _idle_curve_blocks(members, reference):
@@ -451,13 +448,13 @@ def _idle_ratio_rows(case, cls, series, reference):
     return out
 
 
-def _timer_blocks(rows):
+def _timer_blocks(rows, level):
     timer = sorted((r for r in rows if r["case"] == "timer_fire" and
                     C.kind_of(r["backend"]) == "executor"),
                    key=lambda r: (_run_key(r), C.backend_rank(r["backend"])))
     if not timer:
         return []
-    return [H(3, "Timer lateness per run mode (timer_fire)"),
+    return [H(level, "Timer lateness per run mode (timer_fire)"),
             P("How late a 100 µs sleep is seen ready: clock at the poll minus the deadline "
               "(never early: a row with an early fire is an error). Trimmed geometric mean "
               "over the rounds of each round's p50 and p99, with 95% intervals."),
