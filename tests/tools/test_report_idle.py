@@ -152,6 +152,15 @@ class IdleSectionTest(unittest.TestCase):
 
 
 class IdleOddInputTest(unittest.TestCase):
+    def test_without_the_reference_backend(self):
+        from nxbench_lib import report_latency as L
+        d = tl.tempdir(self)
+        path = tl.make_results(os.path.join(d, "results.json"), "--rounds", "3")
+        add_idle_rows(path, 3)
+        rows = [r for r in tl.load_json(path)["results"] if r["backend"] != "malloc"]
+        md = "\n".join(str(getattr(b, "text", "")) for b in L.idle_blocks(rows, "malloc"))
+        self.assertIn("nxrt is the slab backend", md)
+
     def test_one_round_draws_without_bars(self):
         d, md = write_report(self, rounds=1)
         self.assertTrue(os.path.exists(os.path.join(d, "img", "idle_latency_cpu.png")))

@@ -362,8 +362,12 @@ def idle_blocks(rows, reference):
     backend's busy, parked and spin_park rows (one per spin budget) beside
     the peers' busy and parked loops, with 95% intervals over the rounds;
     then timer lateness per run mode."""
-    members = [r for r in rows if r["case"] in IDLE_CASES and
-               (r["backend"] == reference or C.kind_of(r["backend"]) == "peer")]
+    idle = [r for r in rows if r["case"] in IDLE_CASES]
+    nxrt = sorted({r["backend"] for r in idle if C.kind_of(r["backend"]) == "executor"},
+                  key=C.backend_rank)
+    if reference not in nxrt and nxrt:  # a run without the reference backend
+        reference = nxrt[0]
+    members = [r for r in idle if r["backend"] == reference or C.kind_of(r["backend"]) == "peer"]
     blocks = _idle_curve_blocks(members, reference) if members else []
     return blocks + _timer_blocks(rows, 3 if members else 2)
 
@@ -377,8 +381,8 @@ def _idle_curve_blocks(members, reference):
         "before it parks. x: CPU time per round trip of the loop's thread "
         "(`cpu_ns_per_op_main`), y: round-trip p50; both in µs, log scales. Point: trimmed "
         "geometric mean over the rounds, bars: its 95%% interval (none with one round). nxrt "
-        "is the %s backend (the run's reference); the other backends' rows are in the tables "
-        "above. sleeps/op: voluntary context switches per round trip of the loop's thread "
+        "is the %s backend (the run's reference, else its first backend); the other "
+        "backends' rows are in the tables above. sleeps/op: voluntary context switches per round trip of the loop's thread "
         "(≈1: it slept every time)." % reference))
     panels, table, ratios = [], [], []
     groups = {}
