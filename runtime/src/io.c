@@ -30,11 +30,11 @@
  * send(MSG_NOSIGNAL) and a closed peer is NX_EPIPE, not SIGPIPE. */
 #define NX_IO_SOCKET_ 0x100u
 /* A private bit in readiness_, never cleared while registered: an event
- * reported the read side's end (peer's FIN, hang-up or error). Every event
- * carries the descriptor's whole state at the moment epoll reported it, and
- * a change after that raises a new edge; so without this bit, a read that
- * came back short drained the socket, and with it the end is still queued
- * behind the data and would raise no further edge. */
+ * reported the read side's end (peer's FIN, hang-up or error). An event
+ * carries the descriptor's whole state when epoll reported it, and any
+ * change after that raises a new edge. So without this bit a short read
+ * means the socket is drained; with it, the end is still queued behind the
+ * data and will raise no further edge, so the next read must try. */
 #define NX_IO_READ_END_ 0x100u
 /* A private bit in interest_: every future waiting on this registration
  * takes a readiness that turns out false (it tries, and waits again on
