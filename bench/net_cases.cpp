@@ -8,7 +8,8 @@
 //   udp_echo_rtt    nx_udp_recv, then nx_udp_send to the sender, until an
 //                   empty datagram
 //   tcp_throughput  reads 64 KiB at a time, writes a 1-byte ack per MiB
-// run busy: nx_run(NX_RUN_BUSY); parked: nx_run(NX_RUN_PARKED).
+// run busy: nx_run(NX_RUN_BUSY); parked: nx_run(NX_RUN_PARKED); spin_park:
+// nx_run(NX_RUN_SPIN_PARK) with the default spin budget.
 #include <cstring>
 #include <string>
 #include <vector>
@@ -24,7 +25,12 @@ namespace nxb {
 
 namespace {
 
-nx_run_mode run_mode_of(NetRun r) { return r == NetRun::kBusy ? NX_RUN_BUSY : NX_RUN_PARKED; }
+static_assert(kNetSpinParkNs == NX_IDLE_SPIN_NS_DEFAULT,
+              "the client and the floor spin as long as the executor");
+
+nx_run_mode run_mode_of(NetRun r) {
+  return r == NetRun::kBusy ? NX_RUN_BUSY : r == NetRun::kParked ? NX_RUN_PARKED : NX_RUN_SPIN_PARK;
+}
 
 
 // What the server task reports (lives outside task storage).
@@ -210,7 +216,7 @@ int register_net_cases(Env& env) {
   add_net_cases(env, CaseKind::kCross, __FILE__, "serve", "", "nxrt task server", [&env](benchmark::State& st, const NetSpec& spec,
                                                      const PuPair& p) {
     run_net_case(st, env, spec, p, [&spec](NetRendezvous& rv) { serve(spec, rv); });
-  });
+  }, {std::begin(kNetRunsWithSpinPark), std::end(kNetRunsWithSpinPark)});
   return 0;
 }
 

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <immintrin.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -32,24 +33,28 @@ int64_t mono_ns() {
   return int64_t{ts.tv_sec} * 1000000000 + ts.tv_nsec;
 }
 
-// Client socket I/O in the case's run mode: blocking calls (parked) or a
-// spin on a non-blocking socket (busy). Returns 0 or an errno value
-// (ETIMEDOUT when the reply is lost, EPIPE on an early end of file).
+// Client socket I/O in the case's run mode: blocking calls (parked), a
+// spin on a non-blocking socket (busy), or a spin that blocks in poll()
+// after kNetSpinParkNs (spin_park). Returns 0 or an errno value (ETIMEDOUT
+// when the reply is lost, EPIPE on an early end of file).
 class ClientIo {
  public:
-  ClientIo(int fd, bool busy) : fd_(fd), busy_(busy) {}
+  ClientIo(int fd, NetRun run) : fd_(fd), run_(run), busy_(run == NetRun::kBusy) {}
 
   int send_all(const unsigned char* p, size_t len) {
     size_t done = 0;
+    int64_t since = 0;
     while (done < len) {
       ssize_t n = send(fd_, p + done, len - done, MSG_NOSIGNAL);
       if (n >= 0) {
         done += static_cast<size_t>(n);
+        since = 0;
         continue;
       }
       if (errno == EINTR) continue;
-      if (errno == EAGAIN && busy_) {
-        _mm_pause();
+      if (errno == EAGAIN && run_ != NetRun::kParked) {
+        int err = net_wait_again(run_, fd_, POLLOUT, &since, kReplyTimeoutS * 1000);
+        if (err != 0) return err;
         continue;
       }
       return errno;
@@ -60,18 +65,24 @@ class ClientIo {
   // TCP: exactly len bytes. UDP: one datagram of exactly len bytes.
   int recv_exact(unsigned char* p, size_t len, bool datagram) {
     size_t done = 0;
-    int64_t deadline = 0;
+    int64_t deadline = 0, since = 0;
     unsigned spins = 0;
     while (done < len) {
       ssize_t n = recv(fd_, p + done, len - done, 0);
       if (n > 0 || (n == 0 && datagram)) {
         if (datagram && static_cast<size_t>(n) != len) return EMSGSIZE;
         done += static_cast<size_t>(n);
+        since = 0;
         if (datagram) break;
         continue;
       }
       if (n == 0) return EPIPE;
       if (errno == EINTR) continue;
+      if (errno == EAGAIN && run_ == NetRun::kSpinPark) {
+        int err = net_wait_again(run_, fd_, POLLIN, &since, kReplyTimeoutS * 1000);
+        if (err != 0) return err;
+        continue;
+      }
       if (errno == EAGAIN && busy_) {
         if ((++spins & 0xffff) == 0) {
           int64_t now = mono_ns();
@@ -88,6 +99,7 @@ class ClientIo {
 
  private:
   int fd_;
+  NetRun run_;
   bool busy_;
 };
 
@@ -113,6 +125,23 @@ int client_socket(const NetSpec& spec, const sockaddr_in& server, std::string* w
 }
 
 }  // namespace
+
+int net_wait_again(NetRun run, int fd, short events, int64_t* since_ns, int timeout_ms) {
+  if (run == NetRun::kSpinPark) {
+    int64_t now = mono_ns();
+    if (*since_ns == 0) *since_ns = now;
+    if (now - *since_ns >= kNetSpinParkNs) {
+      pollfd p{fd, events, 0};
+      int r;
+      while ((r = poll(&p, 1, timeout_ms)) < 0 && errno == EINTR) {
+      }
+      *since_ns = 0;
+      return r == 0 ? ETIMEDOUT : 0;
+    }
+  }
+  _mm_pause();
+  return 0;
+}
 
 bool NetRendezvous::wait_published() const {
   int s;
@@ -155,7 +184,7 @@ void net_client(Env& env, const NetSpec& spec, NetRendezvous& rv, NetClientResul
   std::string why;
   int fd = client_socket(spec, rv.addr(), &why);
   if (fd < 0) return rv.fail(why);
-  ClientIo io(fd, !spec.parked());
+  ClientIo io(fd, spec.run);
   size_t n = spec.samples(env);
   int err = 0;
   const char* what = "";
@@ -228,7 +257,8 @@ void run_net_case(benchmark::State& st, Env& env, const NetSpec& spec, const PuP
 }
 
 void add_net_cases(Env& env, CaseKind kind, const char* file, const char* function,
-                   const char* name_suffix, const char* who, const NetServerFn& run) {
+                   const char* name_suffix, const char* who, const NetServerFn& run,
+                   const std::vector<NetRun>& runs) {
   auto describe = [&](const char* base, const std::string& what) -> Case& {
     CaseInfo c;
     c.name = std::string(base) + name_suffix;
@@ -251,7 +281,7 @@ void add_net_cases(Env& env, CaseKind kind, const char* file, const char* functi
                        "acknowledges it with 1 byte, one MiB per sample");
   for (const PuPair& p : env.pairs) {
     const char* cls = pair_class_name(p.cls);
-    for (NetRun r : kNetRuns) {
+    for (NetRun r : runs) {
       for (NetProto proto : {NetProto::kTcp, NetProto::kUdp})
         for (size_t bytes : kEchoSizes) {
           NetSpec spec{NetCase::kEchoRtt, proto, bytes, r};

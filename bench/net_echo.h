@@ -15,6 +15,10 @@
 //           yielding task); the client spins on a non-blocking socket
 //   parked  the server sleeps in epoll (or read() for the floor); the client
 //           blocks in recv()
+//   spin_park  the server spins for its budget, then sleeps (NX_RUN_SPIN_PARK;
+//           the floor spins on its non-blocking socket for the same budget,
+//           then blocks in poll()); the client does the same. Only servers
+//           with such an idle mode have these rows (not the peers).
 // Both sides set TCP_NODELAY. The client's round trip is timed with the
 // fenced TSC pair (tsc.h) into env.samples; the case's CaseTimer subtracts
 // the pair's cost as everywhere.
@@ -27,6 +31,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -37,11 +42,24 @@ namespace nxb {
 enum class NetProto { kTcp, kUdp };
 enum class NetCase { kEchoRtt, kThroughput };
 
-// How both sides wait. A spin-then-park mode goes here as a third value
-// (with its name in net_run_name and each server's mapping to its loop).
-enum class NetRun { kBusy, kParked };
+// How both sides wait (each server maps it to its loop).
+enum class NetRun { kBusy, kParked, kSpinPark };
+// Every server's run values; kNetRunsWithSpinPark for nxrt and the floor.
 constexpr NetRun kNetRuns[] = {NetRun::kBusy, NetRun::kParked};
-inline const char* net_run_name(NetRun r) { return r == NetRun::kBusy ? "busy" : "parked"; }
+constexpr NetRun kNetRunsWithSpinPark[] = {NetRun::kBusy, NetRun::kParked, NetRun::kSpinPark};
+inline const char* net_run_name(NetRun r) {
+  return r == NetRun::kBusy ? "busy" : r == NetRun::kParked ? "parked" : "spin_park";
+}
+// run=spin_park: how long a side spins on EAGAIN before it blocks (nxrt's
+// default idle spin, NX_IDLE_SPIN_NS_DEFAULT).
+constexpr int64_t kNetSpinParkNs = 50000;
+
+// After EAGAIN on a non-blocking socket in run busy or spin_park: busy
+// pauses once; spin_park pauses while the wait (since its first EAGAIN,
+// kept in *since_ns, 0 at the start) is younger than kNetSpinParkNs, then
+// blocks in poll() for `events` up to timeout_ms. Returns 0 (try again) or
+// ETIMEDOUT (poll ran out).
+int net_wait_again(NetRun run, int fd, short events, int64_t* since_ns, int timeout_ms);
 
 constexpr size_t kEchoSizes[] = {64, 1024};
 constexpr size_t kThroughputChunk = 64 * 1024;
@@ -59,7 +77,7 @@ struct NetSpec {
            : proto == NetProto::kTcp    ? "tcp_echo_rtt"
                                         : "udp_echo_rtt";
   }
-  bool parked() const { return run == NetRun::kParked; }
+  bool parked() const { return run == NetRun::kParked; }  // blocking sockets
   // Round trips (or MiB) per process: as the cross-thread cases.
   size_t samples(const Env& env) const {
     if (what == NetCase::kThroughput) return env.quick ? 50 : 200;
@@ -115,13 +133,14 @@ void run_net_case(benchmark::State& st, Env& env, const NetSpec& spec, const PuP
 // Describes tcp_echo_rtt, udp_echo_rtt and tcp_throughput (with
 // `name_suffix`: "" for the servers under test, "_floor" for the floor
 // binary, whose rows the others are read against) as cases of `kind` in
-// `file` (the catalogue), and registers one variant per spec x pair class,
-// with names and params every binary shares:
+// `file` (the catalogue), and registers one variant per spec x pair class
+// x value of `runs`, with names and params every binary shares:
 //   <case>/mode:single/msg_bytes:../run:../pair_class:..
 // `who` starts the descriptions; run(st, spec, pair) measures one.
 using NetServerFn = std::function<void(benchmark::State&, const NetSpec&, const PuPair&)>;
 void add_net_cases(Env& env, CaseKind kind, const char* file, const char* function,
-                   const char* name_suffix, const char* who, const NetServerFn& run);
+                   const char* name_suffix, const char* who, const NetServerFn& run,
+                   const std::vector<NetRun>& runs = {std::begin(kNetRuns), std::end(kNetRuns)});
 
 // The echo server's work on one received TCP chunk for throughput: counts
 // bytes and says how many 1-byte acknowledgements are due.

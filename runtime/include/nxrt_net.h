@@ -164,7 +164,11 @@ typedef enum nx_sockopt {
 
 /* Waits until a socket is readable or writable (NX_IO_READ / NX_IO_WRITE,
  * one of them), without reading or writing: for code that calls the try_*
- * functions itself. READY stays true until a try_* returns NX_EAGAIN. */
+ * functions itself. READY stays true until a try_* returns NX_EAGAIN.
+ * READY means "try now", not "data is there": a new socket starts ready,
+ * and an executor in NX_RUN_BUSY with at most two descriptors registered
+ * wakes waiting socket futures to try instead of asking epoll (one system
+ * call where epoll_wait + recv are two), so a try_* may say NX_EAGAIN. */
 typedef struct nx_sock_ready {
   struct nx_socket *sock_;
   nx_task *waiter_; /* the task waiting now, if any (no reference: for the drop) */
@@ -305,10 +309,11 @@ int nx_tcp_stream_ready_init(nx_sock_ready *f, const nx_tcp_stream *s, unsigned 
  * (n = 0: end of file). nx_tcp_read_exact_init: READY once exactly `len`
  * bytes arrived; end of file first is NX_EPIPE (nx_tcp_read_done() tells
  * how many arrived; they are in buf). `buf` must stay valid until READY or
- * dropped. A read first tries recv(2) while the read side is marked ready,
- * and waits only after EAGAIN (a short read does not prove the socket
- * drained: the peer's FIN may have been consumed with the last bytes, and
- * no further edge would come). Writes do treat a short send as "full". */
+ * dropped. A read first tries recv(2) while the read side is marked ready;
+ * EAGAIN, or a read shorter than asked, clears the mark and the next read
+ * waits for readiness (a short read still tries again when the peer's end
+ * was already reported, so the end of file is read). A short send clears
+ * the write mark the same way. */
 typedef struct nx_tcp_xfer_ { /* private: what reads and writes share */
   struct nx_socket *sock_;
   unsigned char *buf_;

@@ -145,6 +145,10 @@ void nx__unpark(nx_executor *ex);
 int64_t nx__now_ns(void);
 /* What the run loop does when nothing is ready. */
 int nx__poll_events(nx_executor *ex, int64_t deadline_ns);
+/* NX_RUN_BUSY's idle step while IO is registered (io.c): wakes the waiting
+ * socket futures to try their transfer when only a few descriptors are
+ * registered, else nx__poll_events(ex, 0). */
+void nx__io_busy_idle(nx_executor *ex);
 void nx__wait_for_work(nx_executor *ex, nx_run_mode mode);
 void nx__idle_end(nx_executor *ex); /* at the end of nx_run / nx_block_on */
 

@@ -178,7 +178,7 @@ static void nx_park(nx_executor *ex) {
 void nx__wait_for_work(nx_executor *ex, nx_run_mode mode) {
   if (mode == NX_RUN_BUSY) {
     if (ex->epoll_sources != 0)
-      nx__poll_events(ex, 0);
+      nx__io_busy_idle(ex);
     else
       __builtin_ia32_pause();
     return;

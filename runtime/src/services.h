@@ -72,4 +72,19 @@ void nx__atomic_waker_wake(nx_atomic_waker *aw);
 /* Takes the stored waker out and drops it (unregister). */
 void nx__atomic_waker_clear(nx_atomic_waker *aw);
 
+/* ------------------------------------------------------------------------ */
+/* IO readiness (io.c)                                                      */
+/* ------------------------------------------------------------------------ */
+/* A stream read returned fewer bytes than asked (and more than 0): the
+ * receive queue was empty, so the read side's mark is cleared and the next
+ * read waits for an edge instead of trying a recv that says EAGAIN. Kept
+ * when an event already reported the peer's end (FIN, reset, error): that
+ * end is still to be read and raises no new edge. Only for streams whose
+ * reads drain what is queued (TCP); a datagram, a terminal line or a pipe
+ * read that stopped at a boundary proves nothing. */
+void nx__io_read_was_short(nx_io *io);
+/* Marks a registration whose futures all take a false readiness (they try
+ * the transfer and wait again on EAGAIN): the sockets'. */
+void nx__io_set_try_first(nx_io *io);
+
 #endif /* NXRT_SERVICES_INTERNAL_H */

@@ -28,6 +28,7 @@ int nx__sock_adopt(nx_executor *ex, int fd, int family, int kind, struct nx_sock
     free(s);
     return rc;
   }
+  nx__io_set_try_first(&s->io); /* every socket future tries, then waits */
   s->ex = ex;
   s->fd = fd;
   s->refs = 1;

@@ -6,8 +6,10 @@
  * tasks wait with separate wakers. A transfer is tried while the side is
  * marked ready; EAGAIN clears the mark and the next poll waits. A short send
  * also clears the write mark: the kernel stopped because its buffer was
- * full, and it raises EPOLLOUT when room appears. A short read does not
- * (see nxrt_net.h: the FIN may have been consumed with the data).
+ * full, and it raises EPOLLOUT when room appears. A short read clears the
+ * read mark too (the receive queue was empty), unless an event already
+ * reported the peer's end (nx__io_read_was_short): that saves the recv that
+ * would say EAGAIN after every message.
  */
 #define _GNU_SOURCE
 #include "socket.h"
@@ -127,7 +129,10 @@ static int nx_stream_xfer(struct nx_socket *k, unsigned side, void *buf, size_t 
                                    : send(k->fd, buf, len, MSG_NOSIGNAL);
     if (r >= 0) {
       *n = (size_t)r;
-      if (side == NX_IO_WRITE && (size_t)r < len) nx_io_clear_writable(&k->io);
+      if ((size_t)r < len) {
+        if (side == NX_IO_WRITE) nx_io_clear_writable(&k->io);
+        else if (r > 0) nx__io_read_was_short(&k->io);
+      }
       return NX_OK;
     }
     if (errno == EINTR) continue;

@@ -52,6 +52,18 @@ static inline nx_tcp_listener net_listen(nx_executor *ex, int family, nx_sockadd
   return l;
 }
 
+/* In a task's poll (state `st` with fields l, acc, s and rc): accepts one
+ * connection from the listener `st->l` into the stream `st->s`, then drops
+ * the accept future and closes the listener. */
+#define NET_ACCEPT_ONE(st, cx)                                                   \
+  do {                                                                           \
+    NX_CHECK_OK(nx_tcp_accept_init(&(st)->acc, &(st)->l));                       \
+    NX_AWAIT(st, (st)->rc = nx_tcp_accept_poll(&(st)->acc, (cx), &(st)->s, NULL)); \
+    NX_CHECK_RC((st)->rc, NX_READY);                                             \
+    nx_tcp_accept_drop(&(st)->acc);                                              \
+    NX_CHECK_OK(nx_tcp_listener_close(&(st)->l));                                \
+  } while (0)
+
 /* A plain blocking socket connected to `addr` (a peer outside nxrt). */
 static inline int net_blocking_connect(const nx_sockaddr *addr) {
   int fd = socket(addr->u.sa.sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -348,10 +360,11 @@ static inline void net_spawn_echo_client(nx_executor *ex, const nx_sockaddr *add
   NX_CHECK_OK(rc);
 }
 
-/* The whole echo exchange on loopback of `family`: one server, `clients`
- * clients of `rounds` messages each; checks every byte came back and every
- * socket was closed. */
-static inline void net_echo_loopback(int family, int clients, int rounds) {
+/* The whole echo exchange on loopback of `family`, the executor run in
+ * `mode`: one server, `clients` clients of `rounds` messages each; checks
+ * every byte came back and every socket was closed. */
+static inline void net_echo_loopback_run(int family, int clients, int rounds, nx_run_mode mode) {
+  memset(&net_echo_stats, 0, sizeof net_echo_stats);
   nx_executor *ex = nx_test_executor(0, 0, NULL, NULL);
   nx_sockaddr addr;
   nx_tcp_listener l = net_listen(ex, family, &addr);
@@ -359,13 +372,17 @@ static inline void net_echo_loopback(int family, int clients, int rounds) {
   net_spawn_echo_server(ex, l, clients);
   int done = 0;
   for (int i = 0; i < clients; i++) net_spawn_echo_client(ex, &addr, rounds, &done);
-  NX_CHECK_OK(nx_run(ex, NX_RUN_PARKED));
+  NX_CHECK_OK(nx_run(ex, mode));
   NX_CHECK_EQ(done, clients);
   NX_CHECK_EQ(net_echo_stats.accepted, clients);
   NX_CHECK_EQ(net_echo_stats.connections_done, clients);
   NX_CHECK_EQ(net_echo_stats.last_error, 0);
   NX_CHECK_EQ(nx_executor_allocated_tasks(ex), 0);
   nx_executor_destroy(ex);
+}
+
+static inline void net_echo_loopback(int family, int clients, int rounds) {
+  net_echo_loopback_run(family, clients, rounds, NX_RUN_PARKED);
 }
 
 #endif /* NXRT_TESTS_NET_TEST_H */

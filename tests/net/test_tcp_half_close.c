@@ -25,11 +25,7 @@ typedef struct {
 static nx_poll server_poll(void *p, nx_cx *cx) {
   server *s = p;
   NX_BEGIN(s);
-  NX_CHECK_OK(nx_tcp_accept_init(&s->acc, &s->l));
-  NX_AWAIT(s, s->rc = nx_tcp_accept_poll(&s->acc, cx, &s->s, NULL));
-  NX_CHECK_RC(s->rc, NX_READY);
-  nx_tcp_accept_drop(&s->acc);
-  NX_CHECK_OK(nx_tcp_listener_close(&s->l));
+  NET_ACCEPT_ONE(s, cx);
   do { /* until end of file */
     NX_CHECK_OK(nx_tcp_read_init(&s->rd, &s->s, s->buf + s->got, sizeof s->buf - s->got));
     NX_AWAIT(s, s->rc = nx_tcp_read_poll(&s->rd, cx, &s->n));

@@ -11,6 +11,7 @@
 //!         on every tick too
 //! parked: the plain runtime, which sleeps in epoll when nothing is ready
 use std::cell::Cell;
+use std::future::Future;
 use std::os::raw::c_char;
 use std::os::unix::io::FromRawFd;
 use std::rc::Rc;
@@ -71,6 +72,29 @@ async fn serve_udp(socket: std::net::UdpSocket) -> std::io::Result<()> {
     }
 }
 
+/// Runs `work` to its end; with `busy`, a second task beside it yields in
+/// a loop until then, so the runtime (built by `current_thread` with
+/// `event_interval(1)`) never sleeps. Must run inside a LocalSet.
+async fn with_busy_spinner<F: Future>(busy: bool, work: F) -> F::Output {
+    let done = Rc::new(Cell::new(false));
+    let spinner = if busy {
+        let done = done.clone();
+        Some(tokio::task::spawn_local(async move {
+            while !done.get() {
+                tokio::task::yield_now().await;
+            }
+        }))
+    } else {
+        None
+    };
+    let r = work.await;
+    done.set(true);
+    if let Some(h) = spinner {
+        let _ = h.await;
+    }
+    r
+}
+
 /// Serves one client on `fd` (a bound TCP listener or UDP socket, which
 /// this takes over and closes) until it ends. Returns 0, or -1 with the
 /// reason in `err` (NUL-terminated, at most `err_len` bytes).
@@ -94,19 +118,8 @@ pub unsafe extern "C" fn nxtokio_serve(
     let result = rt.block_on(async move {
         let local = tokio::task::LocalSet::new();
         local
-            .run_until(async move {
-                let done = Rc::new(Cell::new(false));
-                let spinner = if busy != 0 {
-                    let done = done.clone();
-                    Some(tokio::task::spawn_local(async move {
-                        while !done.get() {
-                            tokio::task::yield_now().await;
-                        }
-                    }))
-                } else {
-                    None
-                };
-                let r = if udp != 0 {
+            .run_until(with_busy_spinner(busy != 0, async move {
+                if udp != 0 {
                     let s = std::net::UdpSocket::from_raw_fd(fd);
                     match s.set_nonblocking(true) {
                         Ok(()) => serve_udp(s).await,
@@ -118,13 +131,8 @@ pub unsafe extern "C" fn nxtokio_serve(
                         Ok(()) => serve_tcp(l, throughput != 0).await,
                         Err(e) => Err(e),
                     }
-                };
-                done.set(true);
-                if let Some(h) = spinner {
-                    let _ = h.await;
                 }
-                r
-            })
+            }))
             .await
     });
     match result {
@@ -143,7 +151,6 @@ pub unsafe extern "C" fn nxtokio_serve(
 // and the harness subtracts the timer's cost as for every case.
 // ---------------------------------------------------------------------------
 
-use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
@@ -427,23 +434,11 @@ pub unsafe extern "C" fn nxtokio_cross_wake_serve(
     Arc::increment_strong_count(slot);
     let slot = Arc::from_raw(slot);
     let local = tokio::task::LocalSet::new();
-    local.block_on(&rt, async move {
-        let done = Rc::new(Cell::new(false));
-        let spinner = if busy != 0 {
-            let done = done.clone();
-            Some(tokio::task::spawn_local(async move {
-                while !done.get() {
-                    tokio::task::yield_now().await;
-                }
-            }))
-        } else {
-            None
-        };
-        let _ = tokio::task::spawn_local(Responder { slot, respond, ctx }).await;
-        done.set(true);
-        if let Some(h) = spinner {
-            let _ = h.await;
-        }
-    });
+    local.block_on(
+        &rt,
+        with_busy_spinner(busy != 0, async move {
+            let _ = tokio::task::spawn_local(Responder { slot, respond, ctx }).await;
+        }),
+    );
     0
 }
