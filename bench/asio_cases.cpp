@@ -10,6 +10,8 @@
 //   cross_wake_parked  another thread posts; the io_context thread sleeps in
 //                      run(); the handler answers through an eventfd the
 //                      poster blocks on
+//   cross_wake_responsive, cross_wake_idle_gap  the poster spins for the
+//                      answer; run=busy: the poll() loop, run=parked: run()
 // Concurrency hint 1 (one thread runs the context) everywhere.
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -64,9 +66,12 @@ void spawn_poll_free(benchmark::State& st, Env& env, Mode m, bool use_run) {
   measure_op(st, env, m, op);
 }
 
-void cross_wake(benchmark::State& st, Env& env, Mode m, bool parked, const PuPair& pair) {
+// blocking_loop: the io_context thread sleeps in run() (else it spins in
+// poll()); answer_by_eventfd: the poster blocks for the answer (else spins).
+void cross_wake(benchmark::State& st, Env& env, Mode m, bool blocking_loop,
+                bool answer_by_eventfd, int64_t gap_ns, size_t samples, const PuPair& pair) {
   CaseTimer timer(env);
-  CrossWake cw(parked);
+  CrossWake cw(answer_by_eventfd, gap_ns);
   std::string why;
   if (!cw.ok(&why)) {
     st.SkipWithError(why.c_str());
@@ -79,13 +84,13 @@ void cross_wake(benchmark::State& st, Env& env, Mode m, bool parked, const PuPai
     cw.respond();
     if (cw.stopping()) guard.reset();  // run()/the poll loop ends
   };
-  size_t samples = env.roundtrip_samples(m, parked);
   for (auto _ : st) {
     run_on_pair(
         st, env, pair,
         [&] {
+          cw.executor_thread_is_me();
           ready.store(true, std::memory_order_release);
-          if (parked) {
+          if (blocking_loop) {
             ctx.run();
           } else {
             // The stop handler drops the work guard; the context then stops.
@@ -137,13 +142,9 @@ int register_asio_cases(Env& env) {
       add("1024", spawn_poll_free<1024>);
     }
   }
-  add_cross_wake_cases(
-      env.pairs, CaseKind::kPeer, __FILE__, "cross_wake",
-      "asio::post from the other core to an io_context spinning in poll(); answer spun on",
-      "asio::post from the other core to an io_context asleep in run(); answer by eventfd",
-      [e](benchmark::State& st, Mode m, bool parked, const PuPair& p) {
-        cross_wake(st, *e, m, parked, p);
-      });
+  add_peer_cross_wake_cases(
+      env, __FILE__, "asio::post from the other core to an io_context spinning in poll()",
+      "asio::post from the other core to an io_context asleep in run()", cross_wake);
   return 0;
 }
 

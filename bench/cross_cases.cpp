@@ -3,10 +3,12 @@
 // (cross_wake_parked). The waking side is cross_wake.h, shared with the peers.
 //   cross_wake_responsive  the same with the waker spinning for the answer,
 //                      executor run = busy | parked | spin_park (spin_ns)
-//   cross_wake_idle_gap  responsive, with an idle gap longer than the spin
-//                      budget before each round trip (the true-sleep cost)
+//   cross_wake_idle_gap  responsive, with an idle gap before each round trip
+//                      (the true-sleep cost, and what a budget burns idle)
+// Both are registered by add_responsive_cases (cross_wake.h), as for the peers.
 #include <atomic>
 #include <string>
+#include <vector>
 
 #include "cross_wake.h"
 #include "exec_adapter.h"
@@ -42,13 +44,12 @@ struct CrossRun {
 };
 
 void cross_wake(benchmark::State& st, Env& env, Mode m, const CrossRun& how,
-                const PuPair& pair) {
+                const PuPair& pair, size_t samples) {
   CaseTimer timer(env);
   bool parked = how.answer_by_eventfd;
   CrossWake cw(parked, how.gap_ns);
   std::string why;
   if (!cw.ok(&why)) return st.SkipWithError(why.c_str());
-  size_t samples = env.roundtrip_samples(m, parked || how.gap_ns > 0);
   int run_rc = 0;
   for (auto _ : st) {
     // The executor belongs to the thread that creates it: the main thread,
@@ -83,55 +84,23 @@ void cross_wake(benchmark::State& st, Env& env, Mode m, const CrossRun& how,
   timer.finish(st, m == Mode::kBatched ? kBatch : 1);
 }
 
+// Spin budgets of the latency-vs-CPU curve (ns), the default among them.
+// 1 us already covers a waker that answers at once (its turnaround is well
+// under a microsecond), so the responsive rows' knee lies between parked and
+// 1 us; 10-200 us bracket one sleep and wake-up on this machine kind; 1 ms
+// outlasts the idle gap, so cross_wake_idle_gap shows the other side of its
+// knee (the executor never sleeps and burns the whole gap).
+const std::vector<int64_t> kSpinBudgets = {1000, 10000, NX_IDLE_SPIN_NS_DEFAULT, 200000, 1000000};
+
 // The shape a latency-sensitive program has: a waker that spins for the
 // answer (the method of the other executors' own benchmarks), with the
 // executor busy, parked or spinning before it parks.
-void register_responsive_cases(Env& env) {
-  Env* e = &env;
-  CaseInfo rs;
-  rs.name = "cross_wake_responsive";
-  rs.kind = CaseKind::kCross;
-  rs.function = "cross_wake";
-  rs.description = "cross_wake_busy's round trip with the executor busy, parked or spinning "
-                   "before it parks (spin_ns), the waker spinning for the answer; sleeps and "
-                   "CPU per op of both threads";
-  rs.floor = "pingpong";
-  rs.needs_pair = true;
-  rs.measured = {"voluntary_csw_per_op"};
-  rs.not_profiled = "two threads: callgrind runs threads one at a time, so a cross-thread "
-                    "round trip is not what it measures";
-  Case& rsc = NXB_DESCRIBE_CASE(rs);
-  CaseInfo ig = rs;
-  ig.name = "cross_wake_idle_gap";
-  ig.description = "cross_wake_responsive after 500 us idle (longer than the spin budget): "
-                   "the true-sleep cost in both parked modes";
-  Case& igc = NXB_DESCRIBE_CASE(ig);
-  // Spin budgets of the latency-vs-CPU curve; the default among them.
-  const int64_t budgets[] = {1000, 10000, NX_IDLE_SPIN_NS_DEFAULT, 200000};
-  constexpr int64_t kGapNs = 500000;  // longer than every budget above
-  for (const PuPair& p : env.pairs) {
-    const char* cls = pair_class_name(p.cls);
-    auto add = [&](Case& c, const char* run, int64_t spin, int64_t gap, nx_run_mode mode,
-                   const char* what) {
-      Params params{{"run", run}};
-      if (mode == NX_RUN_SPIN_PARK) params.push_back({"spin_ns", std::to_string(spin)});
-      params.push_back({"pair_class", cls});
-      CrossRun how{mode, false, spin, gap};
-      c.add(Mode::kSingle, params, what,
-            [e, how, p](benchmark::State& st) { cross_wake(st, *e, Mode::kSingle, how, p); });
-    };
-    add(rsc, "busy", -1, 0, NX_RUN_BUSY,
-        "other core wakes a task (NX_RUN_BUSY), the waker spins for the answer");
-    add(rsc, "parked", -1, 0, NX_RUN_PARKED,
-        "other core wakes a task (NX_RUN_PARKED), the waker spins for the answer");
-    for (int64_t b : budgets)
-      add(rsc, "spin_park", b, 0, NX_RUN_SPIN_PARK,
-          "other core wakes a task (NX_RUN_SPIN_PARK), the waker spins for the answer");
-    add(igc, "parked", -1, kGapNs, NX_RUN_PARKED,
-        "500 us idle, then other core wakes a task (NX_RUN_PARKED), the waker spins");
-    add(igc, "spin_park", NX_IDLE_SPIN_NS_DEFAULT, kGapNs, NX_RUN_SPIN_PARK,
-        "500 us idle, then other core wakes a task (NX_RUN_SPIN_PARK), the waker spins");
-  }
+void responsive(benchmark::State& st, Env& env, const IdleShape& how, const PuPair& pair) {
+  nx_run_mode mode = how.run == "busy"     ? NX_RUN_BUSY
+                     : how.run == "parked" ? NX_RUN_PARKED
+                                           : NX_RUN_SPIN_PARK;
+  cross_wake(st, env, Mode::kSingle, {mode, false, how.spin_ns, how.gap_ns}, pair,
+             responsive_samples(env, how));
 }
 
 int register_cross_cases(Env& env) {
@@ -142,9 +111,14 @@ int register_cross_cases(Env& env) {
       "other core wakes a task (NX_RUN_PARKED), the task answers by eventfd",
       [e](benchmark::State& st, Mode m, bool parked, const PuPair& p) {
         CrossRun how{parked ? NX_RUN_PARKED : NX_RUN_BUSY, parked, -1, 0};
-        cross_wake(st, *e, m, how, p);
+        cross_wake(st, *e, m, how, p, e->roundtrip_samples(m, parked));
       });
-  register_responsive_cases(env);
+  add_responsive_cases(
+      env.pairs, CaseKind::kCross, __FILE__, "responsive", "other core wakes a task (NX_RUN_BUSY)",
+      "other core wakes a task (NX_RUN_PARKED)", "other core wakes a task (NX_RUN_SPIN_PARK)",
+      kSpinBudgets, [e](benchmark::State& st, const IdleShape& how, const PuPair& p) {
+        responsive(st, *e, how, p);
+      });
   return 0;
 }
 

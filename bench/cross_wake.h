@@ -25,7 +25,9 @@
 #include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <functional>
 #include <string>
+#include <vector>
 
 #include "harness.h"
 
@@ -182,6 +184,118 @@ class CrossWake {
   Csw self_delta_, other_delta_;
   size_t ops_ = 0;
 };
+
+
+// ---------------------------------------------------------------------------
+// The responsive shapes, registered the same way for the executor (kCross)
+// and the peers (kPeer), so their rows line up in the report:
+//   cross_wake_responsive  the waker spins for the answer; the loop side
+//                          idles as `run` says (busy | parked | spin_park)
+//   cross_wake_idle_gap    the same after kIdleGapNs of idle (untimed) before
+//                          each round trip: longer than every spin budget
+//                          but the largest, so parking loops really sleep
+// ---------------------------------------------------------------------------
+
+constexpr int64_t kIdleGapNs = 500000;
+
+// How the loop side idles between answers: run names the mode, spin_ns is
+// the spin_park budget (-1 for busy and parked), gap_ns the idle gap (0:
+// none).
+struct IdleShape {
+  std::string run;
+  int64_t spin_ns;
+  int64_t gap_ns;
+};
+
+// Samples of one responsive row. A loop that sleeps every round trip
+// (parked) takes a blocking case's samples; a gap row sleeps kIdleGapNs per
+// sample, so it takes an eighth of that (250; 25 with --quick): its p99 is
+// rough, and the rounds' intervals in the report say how rough.
+inline size_t responsive_samples(const Env& env, const IdleShape& how) {
+  if (how.gap_ns > 0) return env.roundtrip_samples(Mode::kSingle, true) / 8;
+  return env.roundtrip_samples(Mode::kSingle, how.run == "parked");
+}
+
+using ResponsiveRun = std::function<void(benchmark::State&, const IdleShape&, const PuPair&)>;
+
+// Describes both cases for `file` and registers, per core pair, run=busy,
+// run=parked and run=spin_park with each of `budgets` (ns; empty for a
+// peer, which has no spin budget). The *_what texts say what is woken and
+// how the loop idles in each mode (the rows' labels).
+inline void add_responsive_cases(const std::vector<PuPair>& pairs, CaseKind kind,
+                                 const char* file, const char* function,
+                                 const std::string& busy_what, const std::string& parked_what,
+                                 const std::string& spin_what,
+                                 const std::vector<int64_t>& budgets, const ResponsiveRun& run) {
+  CaseInfo rs;
+  rs.name = "cross_wake_responsive";
+  rs.kind = kind;
+  rs.function = function;
+  rs.description = "cross_wake_busy's round trip with the loop busy, parked or spinning "
+                   "before it parks (spin_ns), the waker spinning for the answer; sleeps and "
+                   "CPU per op of both threads";
+  rs.floor = "pingpong";
+  rs.needs_pair = true;
+  rs.measured = {"voluntary_csw_per_op", "cpu_ns_per_op_main", "cpu_ns_per_op_other"};
+  rs.not_profiled = "two threads: callgrind runs threads one at a time, so a cross-thread "
+                    "round trip is not what it measures";
+  Case& rsc = describe_case_in(rs, file);
+  CaseInfo ig = rs;
+  ig.name = "cross_wake_idle_gap";
+  ig.description = "cross_wake_responsive after 500 us idle before each round trip (longer "
+                   "than every spin budget but 1 ms): the true-sleep cost, and the CPU a "
+                   "budget burns per idle period";
+  Case& igc = describe_case_in(ig, file);
+  for (const PuPair& p : pairs) {
+    const char* cls = pair_class_name(p.cls);
+    auto add = [&](Case& c, const IdleShape& how, const std::string& what) {
+      Params params{{"run", how.run}};
+      if (how.spin_ns >= 0) params.push_back({"spin_ns", std::to_string(how.spin_ns)});
+      params.push_back({"pair_class", cls});
+      std::string label = (how.gap_ns > 0 ? "500 us idle, then " : "") + what +
+                          "; the waker spins for the answer";
+      c.add(Mode::kSingle, params, label,
+            [run, how, p](benchmark::State& st) { run(st, how, p); });
+    };
+    for (int64_t gap : {int64_t{0}, kIdleGapNs}) {
+      Case& c = gap > 0 ? igc : rsc;
+      add(c, {"busy", -1, gap}, busy_what);
+      add(c, {"parked", -1, gap}, parked_what);
+      for (int64_t b : budgets)
+        add(c, {"spin_park", b, gap}, spin_what + " (" + std::to_string(b) + " ns spin)");
+    }
+  }
+}
+
+// A peer's round trip: blocking_loop, its loop sleeps between events (else
+// it spins); answer_by_eventfd, the waker blocks for the answer (else it
+// spins); gap_ns and samples as above.
+using PeerRoundTrip = void (*)(benchmark::State&, Env&, Mode, bool blocking_loop,
+                               bool answer_by_eventfd, int64_t gap_ns, size_t samples,
+                               const PuPair&);
+
+// Every cross-thread shape of a peer: cross_wake_busy/parked (the waker
+// spins / blocks like the loop) and the responsive shapes (the waker spins;
+// no spin budget). spinning_loop / sleeping_loop say how the peer is woken
+// and loops in each ("uv_async_send ... uv_run(NOWAIT)").
+inline void add_peer_cross_wake_cases(Env& env, const char* file,
+                                      const std::string& spinning_loop,
+                                      const std::string& sleeping_loop,
+                                      PeerRoundTrip round_trip) {
+  Env* e = &env;
+  add_cross_wake_cases(
+      env.pairs, CaseKind::kPeer, file, "cross_wake", (spinning_loop + "; answer spun on").c_str(),
+      (sleeping_loop + "; answer by eventfd").c_str(),
+      [e, round_trip](benchmark::State& st, Mode m, bool parked, const PuPair& p) {
+        round_trip(st, *e, m, parked, parked, 0, e->roundtrip_samples(m, parked), p);
+      });
+  add_responsive_cases(
+      env.pairs, CaseKind::kPeer, file, "cross_wake", spinning_loop, sleeping_loop, "", {},
+      [e, round_trip](benchmark::State& st, const IdleShape& how, const PuPair& p) {
+        round_trip(st, *e, Mode::kSingle, how.run == "parked", false, how.gap_ns,
+                   responsive_samples(*e, how), p);
+      });
+}
 
 }  // namespace nxb
 

@@ -4,6 +4,9 @@
 //                      spins on the answer
 //   cross_wake_parked  the loop sleeps in uv_run(UV_RUN_DEFAULT) (epoll); the
 //                      callback answers through an eventfd the sender blocks on
+//   cross_wake_responsive, cross_wake_idle_gap  the sender spins for the
+//                      answer; run=busy: UV_RUN_NOWAIT, run=parked:
+//                      UV_RUN_DEFAULT
 // libuv has no task to spawn, so it has no spawn_poll_free row.
 #include <uv.h>
 
@@ -25,9 +28,13 @@ void on_async(uv_async_t* handle) {
   if (ls->cw->stopping()) uv_close(reinterpret_cast<uv_handle_t*>(handle), nullptr);
 }
 
-void cross_wake(benchmark::State& st, Env& env, Mode m, bool parked, const PuPair& pair) {
+// blocking_loop: the loop sleeps in UV_RUN_DEFAULT (else it spins in
+// UV_RUN_NOWAIT); answer_by_eventfd: the sender blocks for the answer (else
+// spins).
+void cross_wake(benchmark::State& st, Env& env, Mode m, bool blocking_loop,
+                bool answer_by_eventfd, int64_t gap_ns, size_t samples, const PuPair& pair) {
   CaseTimer timer(env);
-  CrossWake cw(parked);
+  CrossWake cw(answer_by_eventfd, gap_ns);
   std::string why;
   if (!cw.ok(&why)) {
     st.SkipWithError(why.c_str());
@@ -44,14 +51,14 @@ void cross_wake(benchmark::State& st, Env& env, Mode m, bool parked, const PuPai
   }
   ls.async.data = &ls;
   std::atomic<bool> ready{false};
-  size_t samples = env.roundtrip_samples(m, parked);
   for (auto _ : st) {
     run_on_pair(
         st, env, pair,
         [&] {
+          cw.executor_thread_is_me();
           ready.store(true, std::memory_order_release);
           // Both return once the async handle is closed (no active handles).
-          if (parked)
+          if (blocking_loop)
             uv_run(&loop, UV_RUN_DEFAULT);
           else
             while (uv_run(&loop, UV_RUN_NOWAIT) != 0) {
@@ -79,15 +86,10 @@ BackendInfo binary_backend() { return BackendInfo{"libuv", std::string("libuv ")
 namespace {
 
 int register_libuv_cases(Env& env) {
-  Env* e = &env;
   benchmark::AddCustomContext("lib_libuv", uv_version_string());
-  add_cross_wake_cases(
-      env.pairs, CaseKind::kPeer, __FILE__, "cross_wake",
-      "uv_async_send from the other core to a loop spinning in uv_run(NOWAIT)",
-      "uv_async_send from the other core to a loop asleep in epoll; answer by eventfd",
-      [e](benchmark::State& st, Mode m, bool parked, const PuPair& p) {
-        cross_wake(st, *e, m, parked, p);
-      });
+  add_peer_cross_wake_cases(
+      env, __FILE__, "uv_async_send from the other core to a loop spinning in uv_run(NOWAIT)",
+      "uv_async_send from the other core to a loop asleep in epoll (UV_RUN_DEFAULT)", cross_wake);
   return 0;
 }
 

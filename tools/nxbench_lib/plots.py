@@ -300,3 +300,38 @@ def floors_by_round(series, unit="cycles"):
         ax.set_ylim(bottom=0)
     fig.suptitle("floors at the start and end of every round (p50)", fontsize=10)
     return _png(fig)
+
+
+def latency_vs_cpu(panels):
+    """panels: [(title, [(backend, legend, is_peer, [(label, (x, xlo, xhi), (y, ylo, yhi))])])]
+    with x = CPU µs per op of the loop's thread and y = round-trip latency in
+    µs -> PNG. One line per backend through its points in the given order
+    (parked, spin budgets, busy), each point labelled (labels alternate
+    above and below the line so neighbours stay readable), with x and y bars."""
+    fig, axes = _grid(len(panels), 2, 6.2, 4.4)
+    for ax, (title, lines) in zip(axes, panels):
+        xs, ys = [], []
+        for backend, legend, is_peer, points in lines:
+            color = backend_color(backend)
+            x = [p[1][0] for p in points]
+            y = [p[2][0] for p in points]
+            ax.errorbar(x, y, xerr=[[max(0.0, p[1][0] - p[1][1]) for p in points],
+                                    [max(0.0, p[1][2] - p[1][0]) for p in points]],
+                        yerr=[[max(0.0, p[2][0] - p[2][1]) for p in points],
+                              [max(0.0, p[2][2] - p[2][0]) for p in points]],
+                        marker="s" if is_peer else "o", markersize=4, capsize=2,
+                        linestyle="--" if is_peer else "-", color=color, label=legend)
+            for i, (label, px, py) in enumerate(points):
+                ax.annotate(label, (px[0], py[0]), textcoords="offset points",
+                            xytext=(4, 5 if i % 2 == 0 else -11), fontsize=7, color=color)
+            xs += [v for p in points for v in p[1]]
+            ys += [v for p in points for v in p[2]]
+        _log_axis(ax, None, xs, axis="x")
+        _log_axis(ax, None, ys, axis="y")
+        ax.set_xlabel("CPU per round trip of the loop's thread (µs, log scale)")
+        ax.set_ylabel("round trip p50 (µs, log scale)")
+        ax.set_title(title, fontsize=9)
+        ax.legend(fontsize=7)
+    fig.suptitle("latency against CPU burned per idle strategy (point: mean over rounds, "
+                 "bars: 95% interval)", fontsize=10)
+    return _png(fig)

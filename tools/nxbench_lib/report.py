@@ -111,6 +111,7 @@ def build_blocks(data, out, unit, reference=None):
     blocks += L.curve_blocks(rows, unit, step)
     blocks += L.scaling_blocks(rows, unit, step)
     blocks += L.cross_blocks(rows, unit, step)
+    blocks += L.idle_blocks(rows, analysis.reference)
     blocks += N.net_blocks(data, unit, analysis.noise.band)
     blocks += L.profile_blocks(out)
     blocks += L.machine_blocks(data)
