@@ -115,8 +115,8 @@ struct CaseInfo {
   std::vector<std::string> measured;  // counters every row of it must carry
   std::string scaling_param;          // drawn as a curve over this param
   std::string not_profiled;           // why `nxbench profile` cannot take it
-  // The report section of its own that reads the case beside its floor and
-  // its peers ("network"); the executor, floor and peer versions of one
+  // The report section of its own that draws the case ("network", "idle",
+  // "timer_lateness"); the executor, floor and peer versions of one
   // measurement name the same. Empty: the general tables only.
   std::string section;
   // The one variant that stands for the suite where a single one is shown
