@@ -236,6 +236,7 @@ inline void add_responsive_cases(const std::vector<PuPair>& pairs, CaseKind kind
                    "CPU per op of both threads";
   rs.floor = "pingpong";
   rs.needs_pair = true;
+  rs.section = "idle";
   rs.measured = {"voluntary_csw_per_op", "cpu_ns_per_op_main", "cpu_ns_per_op_other"};
   rs.not_profiled = "two threads: callgrind runs threads one at a time, so a cross-thread "
                     "round trip is not what it measures";

@@ -82,6 +82,20 @@ std::string json_list(const std::vector<std::string>& v) {
   return out + "]";
 }
 
+std::string json_object(const Params& kv) {
+  std::string s = "{";
+  for (size_t i = 0; i < kv.size(); i++)
+    s += (i ? ", " : "") + json_string(kv[i].first) + ": " + json_string(kv[i].second);
+  return s + "}";
+}
+
+// {"mode", "params"} of the headline variant, or null.
+std::string headline_json(const CaseInfo& c) {
+  if (!c.headline) return "null";
+  return "{\"mode\": " + json_string(mode_name(c.headline_mode)) +
+         ", \"params\": " + json_object(c.headline_params) + "}";
+}
+
 // "<source root>/bench/x.cpp" -> "bench/x.cpp": the path in the tree.
 std::string tree_path(const char* file) {
   std::string f = file, root = NXBENCH_SOURCE_ROOT "/";
@@ -121,15 +135,14 @@ std::string Case::json() const {
                   ", \"description\": " + json_string(c.description) +
                   ", \"source\": {\"file\": " + json_string(file_) +
                   ", \"function\": " + json_string(c.function) + "}" +
-                  ", \"floor\": " + json_string(c.floor) + ", \"floor_when\": {";
-  for (size_t i = 0; i < c.floor_when.size(); i++)
-    s += (i ? ", " : "") + json_string(c.floor_when[i].first) + ": " +
-         json_string(c.floor_when[i].second);
-  s += "}, \"control\": " + std::string(c.control ? "true" : "false") +
+                  ", \"floor\": " + json_string(c.floor) +
+                  ", \"floor_when\": " + json_object(c.floor_when);
+  s += ", \"control\": " + std::string(c.control ? "true" : "false") +
        ", \"needs_pair\": " + (c.needs_pair ? "true" : "false") +
        ", \"measured\": " + json_list(c.measured) +
        ", \"scaling_param\": " + json_string(c.scaling_param) +
        ", \"not_profiled\": " + json_string(c.not_profiled) +
+       ", \"section\": " + json_string(c.section) + ", \"headline\": " + headline_json(c) +
        ", \"modes\": " + json_list(modes_) + ", \"params\": {";
   for (size_t i = 0; i < params_.size(); i++)
     s += (i ? ", " : "") + json_string(params_[i].first) + ": " + json_list(params_[i].second);
@@ -140,6 +153,10 @@ Case& describe_case_in(CaseInfo info, const char* file) {
   for (const auto& c : described())
     if (c->info().name == info.name) {
       fprintf(stderr, "bench: case %s described twice\n", info.name.c_str());
+      abort();
+    } else if (info.headline && c->info().headline) {
+      fprintf(stderr, "bench: two headline cases, %s and %s\n", c->info().name.c_str(),
+              info.name.c_str());
       abort();
     }
   described().push_back(std::make_unique<Case>(std::move(info), tree_path(file)));

@@ -98,6 +98,8 @@ enum class CaseKind {
 };
 const char* case_kind_name(CaseKind k);
 
+using Params = std::vector<std::pair<std::string, std::string>>;
+
 struct CaseInfo {
   std::string name;         // the results schema's case name
   CaseKind kind = CaseKind::kLocal;
@@ -113,9 +115,18 @@ struct CaseInfo {
   std::vector<std::string> measured;  // counters every row of it must carry
   std::string scaling_param;          // drawn as a curve over this param
   std::string not_profiled;           // why `nxbench profile` cannot take it
+  // The report section of its own that draws the case ("network", "idle",
+  // "timer_lateness"); the executor, floor and peer versions of one
+  // measurement name the same. Empty: the general tables only.
+  std::string section;
+  // The one variant that stands for the suite where a single one is shown
+  // (the report's trend section; `nxbench profile` and `nxbench trend`
+  // without a case). At most one case of a binary sets `headline`.
+  bool headline = false;
+  Mode headline_mode = Mode::kBatched;
+  Params headline_params;
 };
 
-using Params = std::vector<std::pair<std::string, std::string>>;
 using CaseBody = std::function<void(benchmark::State&)>;
 
 // A described case: add() registers one variant of it (a mode and params)

@@ -267,6 +267,7 @@ void add_net_cases(Env& env, CaseKind kind, const char* file, const char* functi
     c.function = function;
     if (kind != CaseKind::kFloor) c.floor = std::string(base) + "_floor";
     c.needs_pair = true;
+    c.section = "network";
     c.measured = {"voluntary_csw_per_op"};
     c.not_profiled =
         "two threads and the kernel's network stack: callgrind runs threads one at a time";

@@ -214,9 +214,12 @@ namespace {
 int register_spawn_cases(Env& env) {
   Env* e = &env;
   const Mode modes[] = {Mode::kBatched, Mode::kSingle};
-  Case& spf = NXB_DESCRIBE_CASE(local_case(
+  CaseInfo spf_info = local_case(
       "spawn_poll_free", "spawn_poll_free",
-      "spawn a future that is ready at once, nx_run_once polls it, it is freed"));
+      "spawn a future that is ready at once, nx_run_once polls it, it is freed");
+  spf_info.headline = true;
+  spf_info.headline_params = {{"future_bytes", "64"}};
+  Case& spf = NXB_DESCRIBE_CASE(spf_info);
   for (Mode m : modes)
     for (size_t bytes : {0, 64, 256, 1024})
       spf.add(m, {{"future_bytes", std::to_string(bytes)}},

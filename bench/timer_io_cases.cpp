@@ -200,6 +200,7 @@ int register_timer_io_cases(Env& env) {
   tf.name = "timer_fire";
   tf.function = "timer_fire";
   tf.description = "lateness of a 100 us sleep after its deadline";
+  tf.section = "timer_lateness";
   Case& tfc = NXB_DESCRIBE_CASE(tf);
   for (bool parked : {false, true}) {
     ioc.add(Mode::kSingle, {{"run", run_name(parked)}},

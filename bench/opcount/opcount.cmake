@@ -1,6 +1,7 @@
 # nx_add_opcount_driver(<target> <backend> [<compile definition>...])
 #
-# Builds bench/opcount/opcount.c linked with nxrt and ONE allocator backend
+# Builds bench/opcount/opcount.c (the command line) and opcount_ops.c (the
+# operations) linked with nxrt and ONE allocator backend
 # (target nxrt_backend_<backend>). Used by bench/opcount/CMakeLists.txt (one
 # driver per backend) and by tests/tools/CMakeLists.txt (a test-only driver
 # built with -DNX_OPCOUNT_PLANT_SLOWDOWN), so both build it the same way.
@@ -23,7 +24,8 @@ function(nx_add_opcount_driver target backend)
   # Recorded in the gate's baseline: instruction counts depend on these.
   string(STRIP "${CMAKE_BUILD_TYPE} ${CMAKE_C_FLAGS} ${CMAKE_C_FLAGS_${_type}}" _build)
   string(REGEX REPLACE " +" " " _build "${_build}")
-  add_executable(${target} "${CMAKE_CURRENT_FUNCTION_LIST_DIR}/opcount.c")
+  add_executable(${target} "${CMAKE_CURRENT_FUNCTION_LIST_DIR}/opcount.c"
+                           "${CMAKE_CURRENT_FUNCTION_LIST_DIR}/opcount_ops.c")
   target_include_directories(${target} PRIVATE "${NX_VALGRIND_INCLUDE_DIR}")
   target_link_libraries(${target} PRIVATE nxrt nxrt_backend_${backend})
   target_compile_definitions(${target} PRIVATE "NX_OPCOUNT_BUILD=\"${_build}\"" ${ARGN})

@@ -7,7 +7,7 @@ import sys
 REPO = pathlib.Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tools"))
 
-from nxbench_lib import CliError, results, runcmd  # noqa: E402,F401
+from nxbench_lib import CliError, results, results_check, runcmd  # noqa: E402,F401
 
 
 def build_dir_arg() -> pathlib.Path:

@@ -1,11 +1,11 @@
 #!/usr/bin/python3
-"""The checker behind `nxbench test`'s smoke step (results.check_run)
+"""The checker behind `nxbench test`'s smoke step (results_check.check_run)
 accepts a complete, well-formed schema-2 run and catches each kind of
 malformed or unfinished one, so the smoke check can fail; and one process's
 google-benchmark JSON turns into per-round records (runloop). Needs no build."""
 import copy
 
-from benchtest import Checks, results
+from benchtest import Checks, results, results_check
 from nxbench_lib import cases, runloop, runplan
 
 JOBS = [("floor", "floor", "nxbench_floor"), ("malloc", "executor", "nxbench_malloc"),
@@ -52,13 +52,13 @@ def well_formed() -> dict:
 def main() -> int:
     c = Checks()
     good = well_formed()
-    c.check(results.check_run(good, JOBS) == [],
-            f"well-formed file accepted: {results.check_run(good, JOBS)}")
+    c.check(results_check.check_run(good, JOBS) == [],
+            f"well-formed file accepted: {results_check.check_run(good, JOBS)}")
 
     def expect(what, mutate, fragment):
         bad = copy.deepcopy(good)
         mutate(bad)
-        problems = results.check_run(bad, JOBS)
+        problems = results_check.check_run(bad, JOBS)
         c.check(any(fragment in p for p in problems),
                 f"{what}: expected a problem with '{fragment}', got {problems}")
 

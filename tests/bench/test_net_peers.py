@@ -59,7 +59,7 @@ def check_report(c: Checks, out: str) -> None:
     c.check(bool(section), "the report has a network section")
     c.check("x floor [95%]" in section and "net_to_floor.png" in section,
             "the network section has the ratios to the floor and its chart")
-    c.check("TCP echo p50, nxrt per backend:" in section, "the network section sums up TCP echo")
+    c.check(f"{CASE} p50, nxrt per backend:" in section, f"the network section sums up {CASE}")
 
 
 def check_offline_build(c: Checks, build: pathlib.Path) -> None:

@@ -6,7 +6,7 @@ under their names with every executor case, report the plugin's own version
 text, and come from the right binary."""
 import tempfile
 
-from benchtest import Checks, build_dir_arg, load, results, run_args, runcmd
+from benchtest import Checks, build_dir_arg, load, results_check, run_args, runcmd
 from nxbench_lib import cases, runplan, summary
 
 
@@ -23,7 +23,7 @@ def main() -> int:
         data = load(tmp)
         jobs = [("floor", "floor", "nxbench_floor"), ("bump", "executor", "nxbench_bump"),
                 ("bump_so", "executor", "nxbench_plugin")]
-        for p in results.check_run(data, jobs):
+        for p in results_check.check_run(data, jobs):
             c.check(False, p)
         rows = {b: [r for r in data["results"] if r["backend"] == b] for b in ("bump", "bump_so")}
         for b, rs in rows.items():

@@ -10,7 +10,7 @@ import io
 import json
 import tempfile
 
-from benchtest import Checks, build_dir_arg, load, results, run_args, runcmd
+from benchtest import Checks, build_dir_arg, load, results_check, run_args, runcmd
 from nxbench_lib import runplan
 
 
@@ -25,7 +25,7 @@ def main() -> int:
         c.check(rc == 0, f"run --quick exited {rc}")
         data = load(tmp)
         jobs = runcmd.default_jobs(runplan.load_manifest(build))
-        for p in results.check_run(data, jobs):
+        for p in results_check.check_run(data, jobs):
             c.check(False, p)
         backends = {r["backend"] for r in data["results"]}
         for name in ("malloc", "slab", "floor"):

@@ -10,7 +10,8 @@ import pathlib
 import shutil
 import tempfile
 
-from benchtest import Checks, CliError, build_dir_arg, load, results, run_args, runcmd
+from benchtest import (Checks, CliError, build_dir_arg, load, results, results_check, run_args,
+                       runcmd)
 from nxbench_lib import runloop
 
 ROUNDS = 3
@@ -68,7 +69,7 @@ def main() -> int:
         c.check(full["rounds"][0] == part["rounds"][0], "round 1's record untouched")
         jobs = [("floor", "floor", "nxbench_floor"), ("malloc", "executor", "nxbench_malloc"),
                 ("slab", "executor", "nxbench_slab"), ("jemalloc", "executor", "nxbench_jemalloc")]
-        problems = [p for p in results.check_run(full, jobs) if "cases missing" not in p]
+        problems = [p for p in results_check.check_run(full, jobs) if "cases missing" not in p]
         c.check(problems == [], f"well formed after the resume: {problems}")
         before = {results.row_key(r): r["rounds"][0] for r in part["results"]}
         c.check(all(before[results.row_key(r)] == r["rounds"][0] for r in full["results"]),

@@ -15,6 +15,8 @@ import tools_testlib as tl
 from nxbench_lib import CliError
 from nxbench_lib import changepoints as CP
 from nxbench_lib import history
+from nxbench_lib import history_keys as K
+from nxbench_lib import history_schema as S
 from nxbench_lib import historydb as H
 from nxbench_lib import trend
 from nxbench_lib import trends as T
@@ -128,12 +130,12 @@ class HistoryTests:
                                                "hwloc": "2.9.0", "nxrt": "0.1.0"})
         full = dict(fp, libraries=dict(fp["libraries"], boost="1_74", libuv="1.44.2"),
                     backend_versions={"jemalloc": "5.3.0"}, tsc_ghz=2.4961)
-        self.assertEqual(H.machine_key(fp), H.machine_key(full))
-        self.assertEqual(H.machine_key(fp), H.machine_key(
+        self.assertEqual(K.machine_key(fp), K.machine_key(full))
+        self.assertEqual(K.machine_key(fp), K.machine_key(
             dict(fp, libraries=dict(fp["libraries"], nxrt="0.2.0"))))
         for change in ({"cpu_model_hwloc": "other"}, {"tsc_ghz": 2.1},
                        {"libraries": dict(fp["libraries"], glibc="2.41")}, {"kernel": "6.1"}):
-            self.assertNotEqual(H.machine_key(fp), H.machine_key(dict(fp, **change)), change)
+            self.assertNotEqual(K.machine_key(fp), K.machine_key(dict(fp, **change)), change)
 
     # -- migration ------------------------------------------------------------
 
@@ -157,7 +159,7 @@ class HistoryTests:
         with self.assertRaises(Exception):
             self.db(migrate=False).query("SELECT * FROM nxbench_results")
         db = self.db()
-        self.assertEqual(db.version(), H.SCHEMA_VERSION)
+        self.assertEqual(db.version(), S.SCHEMA_VERSION)
         runs = db.runs()
         self.assertEqual([(r["git_commit"], r["branch"]) for r in runs], [("abc", None)])
         self.assertEqual(db.query("SELECT p50_cycles FROM nxbench_results")[0]["p50_cycles"], 20)

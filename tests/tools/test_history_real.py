@@ -57,6 +57,11 @@ class RealRunsTest(unittest.TestCase):
             page = f.read()
         self.assertIn("2 run(s) on 1 machine(s)", page)
         self.assertIn("data:image/png;base64,", page)
+        # Without a case: the headline variant the runs' catalogue names.
+        headline = os.path.join(d, "headline")
+        rc, out, err = tl.run_main(trend, ["--db", db_path, "--out", headline])
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(sorted(os.listdir(headline)), sorted(os.listdir(charts)), out)
         rc, out, _ = tl.run_main(history, ["check", "--db", db_path])
         self.assertEqual(rc, 0, out)
         self.assertIn("cannot be judged yet", out)

@@ -203,6 +203,29 @@ def source_of(group: str, case: str) -> dict | None:
     return c.get("source") if c else None
 
 
+def section_cases(section: str) -> list[str]:
+    """The measured (not floor) cases the catalogue puts in a report section
+    of their own (`section`, e.g. "network"), display order."""
+    out = []
+    for _g, c in entries():
+        if c.get("section") == section and c.get("kind") != "floor" and c["name"] not in out:
+            out.append(c["name"])
+    return out
+
+
+def headline() -> tuple[str, str, dict] | None:
+    """(case, mode, params) of the variant the executor catalogue names to
+    stand for the suite where one is shown alone (the report's trend
+    section; profile and trend without a case). None: no catalogue names
+    one (results files from before the field)."""
+    cat = _active().get(EXECUTOR_GROUP) or {}
+    for c in cat.get("cases", []):
+        h = c.get("headline")
+        if h:
+            return c["name"], h["mode"], {k: str(v) for k, v in h.get("params", {}).items()}
+    return None
+
+
 def reference_backend() -> str | None:
     """The backend the executor catalogue names as the reference of ratios."""
     cat = _active().get(EXECUTOR_GROUP)

@@ -8,105 +8,34 @@ Two stores, one schema and one set of queries:
 The target is `--db`, else `$NXBENCH_DB`, else the default file.
 
 A run is stored once: its key is a hash of what the run measured (start
-time, fingerprint, rows and rounds), so importing the same results.json
+time, fingerprint, rows and rounds; history_keys.py), so importing the same results.json
 twice, or from two copies of a CI artifact, is a no-op. A run is written in
 one transaction: a reader never sees half of it.
 
-The schema is versioned (table `nxbench_meta`, key `schema_version`) and
-migrated forward when opened; a database newer than this nxbench is refused.
+The schema (history_schema.py) is versioned (table `nxbench_meta`, key
+`schema_version`) and migrated forward when opened; a database newer than this nxbench is refused.
 `nxbench_results` is the documented view to query directly (one line per run
 x row x round); `nxbench_runs_view` one line per run with its machine.
 """
 from __future__ import annotations
 
 import datetime
-import hashlib
 import json
 import os
 import pathlib
 import re
 import sqlite3
-import subprocess
 
 from nxbench_lib import REPO_ROOT, CliError
 from nxbench_lib import cases as C
 from nxbench_lib import results as R
+from nxbench_lib.history_keys import (canonical_params, current_branch, machine_description,
+                                      machine_key, run_key, started_of)
+from nxbench_lib.history_schema import MIGRATIONS, ROUND_FIELDS, SCHEMA_VERSION
 
 DEFAULT_PATH = REPO_ROOT / "reports" / "history.db"
 ENV = "NXBENCH_DB"
 PG_SCHEMES = ("postgresql://", "postgres://")
-# Fields of the fingerprint that make two runs "the same machine": the host
-# and the build, not the run's options or its date.
-MACHINE_FIELDS = ("cpu_model", "cpu_model_hwloc", "cores", "topology", "kernel", "machine",
-                  "compiler", "c_compiler", "build_type")
-# Libraries every run's binaries report (a run of two backends lists fewer
-# libraries than a full one: those must not make it another machine). The
-# backends' own versions (jemalloc, ...) and nxrt's are what a series tracks,
-# so a change there is a step to find, not a new machine; they are kept in
-# the description.
-MACHINE_LIBRARIES = ("glibc", "benchmark", "hwloc")
-ROUND_FIELDS = ("p50_cycles", "p90_cycles", "p99_cycles", "p999_cycles", "max_cycles")
-
-# Each migration takes the database from version i to i+1. Never edit one
-# that has shipped: add the next. {id} and {real} are filled per store.
-MIGRATIONS = (
-    # 1: runs, machines, rows and their per-round values.
-    (
-        """CREATE TABLE nxbench_machines (
-             id {id},
-             machine_key TEXT NOT NULL UNIQUE,
-             cpu_model TEXT, cores INTEGER, kernel TEXT, compiler TEXT,
-             description TEXT NOT NULL)""",
-        """CREATE TABLE nxbench_runs (
-             id {id},
-             run_key TEXT NOT NULL UNIQUE,
-             machine_id INTEGER NOT NULL REFERENCES nxbench_machines(id),
-             git_commit TEXT, git_dirty INTEGER, started TEXT NOT NULL, imported TEXT NOT NULL,
-             command TEXT, source TEXT, quick INTEGER, rounds INTEGER, reference TEXT,
-             tsc_ghz {real}, tsc_step_cycles {real}, errors INTEGER NOT NULL,
-             fingerprint TEXT NOT NULL)""",
-        """CREATE TABLE nxbench_rows (
-             id {id},
-             run_id INTEGER NOT NULL REFERENCES nxbench_runs(id) ON DELETE CASCADE,
-             backend TEXT NOT NULL, kind TEXT NOT NULL, backend_version TEXT,
-             case_name TEXT NOT NULL, params TEXT NOT NULL, mode TEXT NOT NULL,
-             p50_cycles {real}, p99_cycles {real}, quantised INTEGER NOT NULL)""",
-        """CREATE TABLE nxbench_rounds (
-             row_id INTEGER NOT NULL REFERENCES nxbench_rows(id) ON DELETE CASCADE,
-             round INTEGER NOT NULL,
-             p50_cycles {real} NOT NULL, p90_cycles {real}, p99_cycles {real},
-             p999_cycles {real}, max_cycles {real}, tsc_ghz {real}, samples INTEGER,
-             counters TEXT,
-             PRIMARY KEY (row_id, round))""",
-        "CREATE INDEX nxbench_rows_case ON nxbench_rows (case_name, mode, backend)",
-        "CREATE INDEX nxbench_runs_machine ON nxbench_runs (machine_id, started)",
-    ),
-    # 2: the branch a run measured, and the documented views.
-    (
-        "ALTER TABLE nxbench_runs ADD COLUMN branch TEXT",
-        """CREATE VIEW nxbench_runs_view AS
-             SELECT r.id AS run_id, r.started, r.git_commit, r.git_dirty, r.branch,
-                    m.machine_key AS machine, m.cpu_model, r.quick, r.rounds,
-                    r.reference, r.command, r.source
-             FROM nxbench_runs r JOIN nxbench_machines m ON m.id = r.machine_id""",
-        """CREATE VIEW nxbench_results AS
-             SELECT r.id AS run_id, r.started, r.git_commit, r.git_dirty, r.branch,
-                    m.machine_key AS machine, m.cpu_model, r.quick, r.reference,
-                    w.backend, w.kind, w.case_name, w.params, w.mode, w.quantised,
-                    d.round, d.p50_cycles, d.p90_cycles, d.p99_cycles, d.p999_cycles,
-                    d.max_cycles, d.tsc_ghz
-             FROM nxbench_runs r
-             JOIN nxbench_machines m ON m.id = r.machine_id
-             JOIN nxbench_rows w ON w.run_id = r.id
-             JOIN nxbench_rounds d ON d.row_id = w.id""",
-    ),
-    # 3: the run's case catalogue (kinds, floors, counters: results.json
-    # `catalogue`), so a case added later is read the way its run described it.
-    (
-        "ALTER TABLE nxbench_runs ADD COLUMN catalogue TEXT",
-    ),
-)
-SCHEMA_VERSION = len(MIGRATIONS)
 
 
 def target(explicit: str | None = None) -> str:
@@ -374,69 +303,6 @@ class Database:
             rnd.update({f: rec[f] for f in ROUND_FIELDS})
             row["rounds"].append(rnd)
         return {run_id: list(rows.values()) for run_id, rows in out.items()}
-
-
-# --------------------------------------------------------------------------
-# identities
-
-def canonical_params(params: dict) -> str:
-    return json.dumps(params, sort_keys=True, separators=(",", ":"))
-
-
-def run_key(data: dict) -> str:
-    """What makes a run itself: its start, fingerprint and every measured
-    round (not where the file was found, nor what was derived from it)."""
-    rows = sorted(([r["backend"], r["case"], canonical_params(r["params"]), r["mode"],
-                    sorted(([x["round"]] + [x.get(f) for f in ROUND_FIELDS]
-                            for x in r["rounds"]), key=lambda v: v[0])]
-                   for r in data["results"]), key=lambda v: v[:4])
-    doc = {"started": started_of(data), "fingerprint": data["fingerprint"], "rows": rows}
-    return hashlib.sha256(json.dumps(doc, sort_keys=True, default=str).encode()).hexdigest()
-
-
-def machine_identity(fp: dict) -> dict:
-    out = {k: fp.get(k) for k in MACHINE_FIELDS if fp.get(k) not in (None, "", {})}
-    libs = fp.get("libraries") or {}
-    out["libraries"] = {k: libs[k] for k in MACHINE_LIBRARIES if k in libs}
-    # A VM may name its CPU only "AMD EPYC" while the host under it changes
-    # between sessions (Zen 3, Zen 4, Turin: TSC 2.1-2.6 GHz here); the TSC
-    # frequency to 0.1 GHz tells those hosts apart (one host calibrates the
-    # same to about 0.001 GHz run after run).
-    if isinstance(fp.get("tsc_ghz"), (int, float)):
-        out["tsc_ghz"] = round(float(fp["tsc_ghz"]), 1)
-    return out
-
-
-def machine_description(fp: dict) -> dict:
-    """The identity plus every library and backend version the run saw."""
-    return dict(machine_identity(fp), **{k: fp[k] for k in ("libraries", "backend_versions")
-                                         if fp.get(k)})
-
-
-def machine_key(fp: dict) -> str:
-    """12 hex digits naming the machine and build (MACHINE_FIELDS,
-    MACHINE_LIBRARIES)."""
-    text = json.dumps(machine_identity(fp), sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:12]
-
-
-def started_of(data: dict) -> str:
-    return str(data.get("started") or data["fingerprint"].get("date") or "")
-
-
-def current_branch(source=REPO_ROOT) -> str | None:
-    """The branch being measured: CI's variables first (a CI checkout is a
-    detached head), then git."""
-    for var in ("NXBENCH_BRANCH", "GITHUB_HEAD_REF", "GITHUB_REF_NAME", "CI_COMMIT_REF_NAME"):
-        if os.environ.get(var):
-            return os.environ[var]
-    try:
-        proc = subprocess.run(["git", "rev-parse", "--abbrev-ref", "HEAD"], cwd=source,
-                              capture_output=True, text=True)
-    except OSError:
-        return None
-    name = proc.stdout.strip()
-    return name if proc.returncode == 0 and name and name != "HEAD" else None
 
 
 def _flag(v) -> int | None:

@@ -1,5 +1,6 @@
-"""`nxbench profile CASE [--backend B ...] [--out DIR]`: why does one backend
-cost more than another?
+"""`nxbench profile [CASE] [--backend B ...] [--out DIR]`: why does one
+backend cost more than another? Without CASE: the headline case the build's
+catalogue names (cases.headline()), with the driver's default params.
 
 Runs the case's operation in the opcount driver of each backend under
 `valgrind --tool=callgrind --cache-sim=yes --branch-sim=yes` and prints, per
@@ -40,8 +41,9 @@ def add_arguments(parser):
     parser.description = ("Run one case under callgrind with cache and branch simulation for "
                           "each backend; print instructions, L1 and last-level misses and "
                           "branch mispredictions per operation, and the top functions.")
-    parser.add_argument("case", metavar="CASE",
-                        help="a case the opcount driver has (`nx_opcount_malloc --list`)")
+    parser.add_argument("case", metavar="CASE", nargs="?",
+                        help="a case the opcount driver has (`nx_opcount_malloc --list`); "
+                             "default: the headline case of the build's catalogue")
     parser.add_argument("--future-bytes", type=int, metavar="N",
                         help="future size, for the cases that take one (default 0)")
     parser.add_argument("--live-tasks", type=int, metavar="N",
@@ -167,6 +169,16 @@ def load_catalogue(build_dir):
             return
 
 
+def default_case():
+    """The headline case of the loaded catalogue; GateError when none is named."""
+    headline = C.headline()
+    if headline is None:
+        raise gate.GateError("no CASE given and the build's catalogue names no headline case "
+                             "(a build from before the field?): name one (`nx_opcount_malloc "
+                             "--list`)")
+    return headline[0]
+
+
 def case_problem(case, ops):
     """Why CASE cannot be profiled with these driver operations, or None."""
     names = [o["name"] for o in ops]
@@ -189,6 +201,8 @@ def main(args):
         drivers = gate.resolve_drivers(args)
         load_catalogue(getattr(args, "build_dir", None) or rc.DEFAULT_BUILD_DIR)
         ops = rc.driver_ops(next(iter(drivers.values())))
+        if args.case is None:
+            args.case = default_case()
         problem = case_problem(args.case, ops)
         if problem:
             raise gate.GateError(problem)

@@ -1,9 +1,11 @@
-"""The report's network section: tcp_echo_rtt, udp_echo_rtt and
-tcp_throughput of every executor backend and every peer (Asio, libuv,
-tokio), each read as a multiple of its floor (the same client against a
-plain thread, same params, same round) and of the best peer of the row, as
-paired per-round ratios with their 95% intervals (stats.trimmed_interval),
-like every ratio in the report. Throughput rows also give MB/s.
+"""The report's network section: the cases the catalogue puts in the
+"network" section (bench/net_echo.h: echo round trips and throughput over
+loopback) for every executor backend and every peer, each read as a multiple
+of its floor (the same client against a plain thread, same params, same
+round) and of the best peer of the row, as paired per-round ratios with their
+95% intervals (stats.trimmed_interval), like every ratio in the report.
+Throughput rows (those with a `batch_bytes` param) also give MB/s. The
+closing sentence is about the section's first case in catalogue order.
 """
 from __future__ import annotations
 
@@ -15,13 +17,11 @@ from nxbench_lib import results as R
 from nxbench_lib import verdicts as V
 from nxbench_lib.report_render import H, IMG, P, T
 
-# The cases this section is about (bench/net_echo.h); each has a floor named
-# "<case>_floor" in the catalogue.
-NET_CASES = ("tcp_echo_rtt", "udp_echo_rtt", "tcp_throughput")
+SECTION = "network"
 
 METHOD = (
     "One client for every server: plain sockets on the second core of the pair class, one "
-    "message sent and its echo read per sample (tcp_throughput: 16 writes of 64 KiB, then a "
+    "message sent and its echo read per sample (throughput: 16 writes of 64 KiB, then a "
     "1-byte acknowledgement once the server has read the whole MiB). Only the server differs: "
     "an nxrt task on an executor of each allocator backend, Boost.Asio, libuv or a tokio "
     "current-thread runtime on the first core. run=busy: the server's loop and the client "
@@ -32,9 +32,21 @@ METHOD = (
     "intervals; the best peer is the peer with the lowest median p50 in the row.")
 
 
-def _key(r: dict) -> tuple:
-    return (r["case"].removesuffix("_floor"), R.params_key(
-        {k: v for k, v in r["params"].items() if k != "phase"}), r["mode"])
+def section_cases() -> tuple[list[str], dict[str, str]]:
+    """The section's measured cases (catalogue order) and {floor case: the
+    case it is the floor of}."""
+    measured = C.section_cases(SECTION)
+    floors = {}
+    for case in measured:
+        floor = C.floor_for(case)
+        if floor:
+            floors.setdefault(floor, case)
+    return measured, floors
+
+
+def _key(r: dict, case: str) -> tuple:
+    return (case, R.params_key({k: v for k, v in r["params"].items() if k != "phase"}),
+            r["mode"])
 
 
 def _floor_per_round(floors: list[dict]) -> dict[int, float]:
@@ -68,16 +80,17 @@ def _mb_per_s(row: dict) -> float | None:
 
 
 def net_blocks(data: dict, unit: str, band: float) -> list:
-    rows = [r for r in data["results"] if r["case"].removesuffix("_floor") in NET_CASES]
-    if not any(r["case"] in NET_CASES for r in rows):
+    cases, floor_of = section_cases()
+    if not any(r["case"] in cases for r in data["results"]):
         return []
+    lead_case = cases[0]
     groups: dict = {}
     floors: dict = {}
-    for r in rows:
-        if C.kind_of(r["backend"]) == "floor":
-            floors.setdefault(_key(r), []).append(r)
-        else:
-            groups.setdefault(_key(r), []).append(r)
+    for r in data["results"]:
+        if C.kind_of(r["backend"]) == "floor" and r["case"] in floor_of:
+            floors.setdefault(_key(r, floor_of[r["case"]]), []).append(r)
+        elif C.kind_of(r["backend"]) != "floor" and r["case"] in cases:
+            groups.setdefault(_key(r, r["case"]), []).append(r)
     table, panels, headline = [], [], []
     for key in sorted(groups, key=lambda k: R.sort_key(dict(groups[k][0], backend=""))):
         members = sorted(groups[key], key=lambda r: C.backend_rank(r["backend"]))
@@ -99,7 +112,7 @@ def net_blocks(data: dict, unit: str, band: float) -> list:
             if to_floor is not None:
                 points.append((m["backend"], to_floor.ratio, to_floor.ratio_lo, to_floor.ratio_hi,
                                V.decide(to_floor, band)))
-            if key[0] == "tcp_echo_rtt" and C.kind_of(m["backend"]) == "executor":
+            if key[0] == lead_case and C.kind_of(m["backend"]) == "executor":
                 headline.append((plabel, m["backend"], to_floor, to_peer,
                                  best["backend"] if best else None))
         if points:
@@ -118,5 +131,5 @@ def net_blocks(data: dict, unit: str, band: float) -> list:
             plabel, backend, _fmt(fl) + "x" if fl else "-",
             (_fmt(pe) + "x") if pe else "-", "the best peer (%s)" % bp if bp else "(no peer)")
             for plabel, backend, fl, pe, bp in headline]
-        blocks.append(P("TCP echo p50, nxrt per backend: " + "; ".join(lines) + "."))
+        blocks.append(P("%s p50, nxrt per backend: %s." % (lead_case, "; ".join(lines))))
     return blocks

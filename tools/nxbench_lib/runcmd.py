@@ -25,7 +25,7 @@ from nxbench_lib import BUILD_ROOT, REPO_ROOT, CliError, say
 from nxbench_lib import cases as C
 from nxbench_lib import fingerprint as F
 from nxbench_lib import results as R
-from nxbench_lib import runloop, runplan, summary
+from nxbench_lib import results_check, runloop, runplan, summary
 
 DEFAULT_ROUNDS, QUICK_ROUNDS = 5, 3
 
@@ -350,7 +350,7 @@ def smoke_check(args) -> tuple[int, int]:
         say(f"    {e}")
         return passed, failed + 1
     jobs = default_jobs(runplan.load_manifest(pathlib.Path(build_dir)))
-    problems = R.check_run(data, jobs)
+    problems = results_check.check_run(data, jobs)
     for p in problems:
         say(f"    results.json: {p}")
     if problems:

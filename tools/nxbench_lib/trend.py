@@ -1,12 +1,16 @@
-"""`nxbench trend CASE`: a case's p50 and p99 across runs from the results
-database, one line per backend, each run's interval, the change points with
-their commit range; a PNG per (params, mode) and one HTML page."""
+"""`nxbench trend [CASE | --all]`: a case's p50 and p99 across runs from the
+results database, one line per backend, each run's interval, the change
+points with their commit range; a PNG per (params, mode) and one HTML page.
+Without CASE: the headline variant the runs' catalogue names
+(cases.headline()); --all: every case."""
 from __future__ import annotations
 
 import argparse
 import os
 import re
 import textwrap
+
+import json
 
 from nxbench_lib import REPO_ROOT, CliError, say
 from nxbench_lib import cases as C
@@ -30,14 +34,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "line per backend with each run's 95% interval, and the change points (E-divisive "
         "means with a t-test) with the commits around them: a PNG per params and mode and "
         "an HTML page. Within one machine the unit is cycles; across machines only ratios "
-        "(backend to reference, case to floor), never raw cycles.", width=79)
+        "(backend to reference, case to floor), never raw cycles. Without CASE: the headline "
+        "variant the catalogue names (its mode and params unless given); --all: every case "
+        "on one page.", width=79)
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.epilog = ("examples:\n"
-                     "  tools/nxbench trend spawn_poll_free --params future_bytes=64 "
-                     "--mode batched\n"
-                     "  tools/nxbench trend churn --backend slab --backend malloc --metric ratio\n"
-                     "  tools/nxbench trend cross_wake_busy --metric floor")
-    parser.add_argument("case", metavar="CASE", help="a case name (bench/README.md, Cases)")
+                     "  tools/nxbench trend\n"
+                     "  tools/nxbench trend CASE --params future_bytes=64 --mode batched\n"
+                     "  tools/nxbench trend CASE --backend slab --backend malloc --metric ratio\n"
+                     "  tools/nxbench trend --all --metric floor")
+    parser.add_argument("case", metavar="CASE", nargs="?",
+                        help="a case name (bench/README.md, Cases); default: the headline "
+                             "variant of the catalogue")
+    parser.add_argument("--all", action="store_true", help="every case, on one page")
     add_db_argument(parser)
     parser.add_argument("--backend", action="append", metavar="B",
                         help="only this backend (repeatable; default: every one)")
@@ -67,6 +76,27 @@ def parse_params(items) -> dict:
     return out
 
 
+def chosen_case(args: argparse.Namespace, runs: list[dict]) -> tuple:
+    """(case or None for every case, mode, params) to draw: CASE, --all, or
+    the headline variant of the runs' catalogue (--mode, --params win)."""
+    mode, params = args.mode, parse_params(args.params)
+    if args.all:
+        if args.case:
+            raise CliError("give CASE or --all, not both", 2)
+        return None, mode, params
+    if args.case:
+        return args.case, mode, params
+    for run in runs:
+        if run.get("catalogue"):
+            C.use(json.loads(run["catalogue"]))
+    headline = C.headline()
+    if headline is None:
+        raise CliError("no CASE given and the runs' catalogue names no headline case: name "
+                       "one, or --all", 2)
+    case, h_mode, h_params = headline
+    return case, mode or h_mode, params or h_params
+
+
 def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
@@ -78,20 +108,22 @@ def main(args: argparse.Namespace) -> int:
         if not runs:
             raise CliError("no runs in %s match (see `nxbench history`)" % H.describe(where), 2)
         metric = T.default_metric(runs, args.metric)
-        series = T.build(db, runs, args.case, metric, backends=args.backend, mode=args.mode,
-                         params=parse_params(args.params))
+        case, mode, params = chosen_case(args, runs)
+        series = T.build(db, runs, case, metric, backends=args.backend, mode=mode,
+                         params=params)
+    name = case or "all cases"
     if not series:
         known = list(dict.fromkeys(c["name"] for _g, c in C.entries()))
-        hint = "" if args.case in known else (
+        hint = "" if case is None or case in known else (
             " (is the case name right? cases: %s)" % ", ".join(known))
         if metric == "ratio" and args.backend:
             hint += " (a run's reference backend has no ratio to itself: --metric floor)"
-        raise CliError("no %s rows of case %s in the selected %d run(s)%s"
-                       % (metric, args.case, len(runs), hint), 2)
+        raise CliError("no %s rows of %s in the selected %d run(s)%s"
+                       % (metric, case and "case " + case or "any case", len(runs), hint), 2)
     out = args.out or str(DEFAULT_OUT)
     try:
         os.makedirs(out, exist_ok=True)
-        paths = write(series, runs, metric, out, args.case, where)
+        paths = write(series, runs, metric, out, name, where)
     except OSError as e:
         raise CliError("cannot write into %s: %s" % (out, e), 2) from None
     for s in series:

@@ -1,12 +1,14 @@
 """The optional trend section of `nxbench report --history DB`: how the
 report's machine moved across the runs in the results database (each
 backend's p50 as a ratio to the reference), the change points found, and
-the charts of the rows that stepped most recently (else the headline row,
-spawn_poll_free batched future_bytes=64)."""
+the charts of the rows that stepped most recently (else the headline
+variant the catalogue names, cases.headline())."""
 from __future__ import annotations
 
 from nxbench_lib import CliError
+from nxbench_lib import cases as C
 from nxbench_lib import historydb as H
+from nxbench_lib.history_keys import machine_key
 from nxbench_lib import numfmt
 from nxbench_lib import trend
 from nxbench_lib import trends as T
@@ -16,7 +18,6 @@ from nxbench_lib.report_render import T as TABLE
 
 MAX_CHARTS = 4
 MAX_STEPS = 20
-HEADLINE = ("spawn_poll_free", {"future_bytes": "64"}, "batched")
 
 
 def blocks(where: str, data: dict) -> list:
@@ -30,7 +31,7 @@ def blocks(where: str, data: dict) -> list:
 
 def _blocks(where: str, data: dict) -> list:
     out = [HEAD(2, "Trend across runs")]
-    machine = H.machine_key(data["fingerprint"])
+    machine = machine_key(data["fingerprint"])
     with H.Database(H.target(where)) as db:
         runs = [r for r in db.runs() if r["machine"] == machine]
         if len(runs) < 2:
@@ -60,7 +61,10 @@ def _blocks(where: str, data: dict) -> list:
         chosen = [s for s in series if s.label in labels[:MAX_CHARTS]]
     else:
         out.append(P("No change point in this machine's history."))
-        case, params, mode = HEADLINE
-        chosen = [s for s in series if s.case == case and s.mode == mode and all(
-            str(s.params.get(k)) == v for k, v in params.items())]
+        headline = C.headline()
+        chosen = []
+        if headline:
+            case, mode, params = headline
+            chosen = [s for s in series if s.case == case and s.mode == mode and all(
+                str(s.params.get(k)) == v for k, v in params.items())]
     return out + trend.blocks_for(chosen, runs, "ratio", "trend") if chosen else out
