@@ -167,8 +167,10 @@ static inline uint32_t nx_table_take(nx_executor *ex, nx_task *t, uint32_t size)
   nx_table_entry *e;
   if (slot != NX_TABLE_NONE) {
     e = &ex->table[slot];
+    NX_ASSERT(((uintptr_t)e->task & NX_ENTRY_FREE_TAG) && (e->gen & 1)); /* a free entry */
     ex->table_free = (uint32_t)((uintptr_t)e->task >> 1);
   } else {
+    NX_ASSERT(ex->table_hwm < ex->table_cap); /* nx_make_room made room */
     slot = ex->table_hwm++;
     e = &ex->table[slot];
     e->gen = 1;
@@ -181,6 +183,7 @@ static inline uint32_t nx_table_take(nx_executor *ex, nx_task *t, uint32_t size)
 
 static inline size_t nx_table_release(nx_executor *ex, uint32_t slot) {
   nx_table_entry *e = &ex->table[slot];
+  NX_ASSERT(slot < ex->table_hwm && nx_entry_in_use(e) && ex->table_used != 0);
   size_t size = e->size;
   e->gen += 2; /* odd, so it never wraps to 0 */
   e->task = (nx_task *)(((uintptr_t)ex->table_free << 1) | NX_ENTRY_FREE_TAG);
@@ -198,6 +201,9 @@ static void nx_slab_free_task(void *ctx, void *ptr, size_t size, size_t align) {
 /* Frees a task's storage (executor thread, or under `lock` after shutdown).
  * The executor's own slab is freed inline: no indirect call on the hot path. */
 static inline void nx_task_free_inline(nx_executor *ex, nx_task *t) {
+  /* The slot is this task's (not a later one's), and the ring does not
+   * point at it: it is committed-and-dequeued or a reservation. */
+  NX_ASSERT(ex->table[t->slot].task == t && t->queued != 1);
   size_t size = nx_table_release(ex, t->slot);
   if (t->free_fn == nx_slab_free_task)
     nx_slab_free_inline((nx_slab *)t->free_ctx, t);
@@ -302,6 +308,7 @@ int nx_reserve(nx_executor *ex, unsigned flags, const nx_future_desc *desc, nx_r
 }
 
 static inline void nx_commit(nx_executor *ex, nx_task *t, nx_task_id *id_out, nx_join *join_out) {
+  NX_ASSERT(!(t->flags & NX_TF_DONE)); /* `queued` is not written yet on the spawn path */
   if (id_out) *id_out = nx__task_id(ex, t);
   if (join_out) {
     atomic_store_explicit(&t->state, 2 * NX_ST_REF, memory_order_relaxed);
@@ -366,6 +373,7 @@ int nx_spawn_slab(nx_executor *ex, const nx_future_desc *desc, const void *init,
  * task waking itself) is a no-op rather than a dangling ring entry. */
 static inline __attribute__((always_inline)) void nx_task_complete(nx_executor *ex, nx_task *t,
                                                                     bool cancelled) {
+  NX_ASSERT(!(t->flags & NX_TF_DONE) && t->queued != NX_Q_RESERVED && ex->live != 0);
   t->flags |= NX_TF_DONE | (cancelled ? NX_TF_CANCELLED : NX_TF_OUTPUT_SET);
   ex->live--;
   if (t->drop) t->drop(nx__task_state(t));
@@ -378,16 +386,55 @@ static inline __attribute__((always_inline)) void nx_task_complete(nx_executor *
     return;
   }
   ex->stale += t->queued; /* its ring entry is now stale */
-  s = atomic_fetch_add_explicit(&t->state, NX_ST_DONE - NX_ST_REF, memory_order_acq_rel) +
-      (NX_ST_DONE - NX_ST_REF);
+  s = atomic_fetch_add_explicit(&t->state, NX_ST_DONE - NX_ST_REF, memory_order_acq_rel);
+  NX_ASSERT(NX_ST_REFS(s) != 0 && !(s & NX_ST_DONE)); /* the executor's reference */
+  s += NX_ST_DONE - NX_ST_REF;
   if (s == NX_ST_DONE && !t->queued) nx__task_free(ex, t);
 }
 
 /* A completed task came out of the ring or the inbox: free it if that was
  * the last thing keeping it. */
 static inline void nx_task_reap(nx_executor *ex, nx_task *t) {
+  NX_ASSERT(ex->stale != 0 && (t->flags & NX_TF_DONE) && !t->queued);
   ex->stale--;
   if (atomic_load_explicit(&t->state, memory_order_acquire) == NX_ST_DONE) nx__task_free(ex, t);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Consistency walks (NX_ASSERT_EXPENSIVE only)                             */
+/* ------------------------------------------------------------------------ */
+
+uint32_t nx__ring_count(const nx_executor *ex, const nx_task *t) {
+  uint32_t n = 0;
+  for (uint32_t i = ex->ring_head; i != ex->ring_tail; i++) n += ex->ring[i & ex->ring_mask] == t;
+  return n;
+}
+
+/* Every in-use entry names a task that names it back; the free list holds
+ * exactly the other entries below the high-water mark; every ring entry is
+ * a queued task of this executor, once; the counts match. */
+bool nx__executor_valid(const nx_executor *ex) {
+  uint32_t used = 0, reserved = 0, free_len = 0, stale = 0;
+  for (uint32_t i = 0; i < ex->table_hwm; i++) {
+    const nx_table_entry *e = &ex->table[i];
+    if (!(e->gen & 1)) return false;
+    if (!nx_entry_in_use(e)) continue;
+    const nx_task *t = e->task;
+    if (t->slot != i || t->ex != ex) return false;
+    used++;
+    reserved += t->queued == NX_Q_RESERVED;
+  }
+  for (uint32_t f = ex->table_free; f != NX_TABLE_NONE; f = (uint32_t)((uintptr_t)ex->table[f].task >> 1)) {
+    if (f >= ex->table_hwm || nx_entry_in_use(&ex->table[f]) || ++free_len > ex->table_hwm)
+      return false;
+  }
+  for (uint32_t i = ex->ring_head; i != ex->ring_tail; i++) {
+    const nx_task *t = ex->ring[i & ex->ring_mask];
+    if (t->queued != 1 || t->ex != ex || nx__ring_count(ex, t) != 1) return false;
+    stale += (t->flags & NX_TF_DONE) != 0;
+  }
+  return used == ex->table_used && used + free_len == ex->table_hwm &&
+         ex->live <= used - reserved && stale == ex->stale;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -398,8 +445,9 @@ static void nx_drain_inbox(nx_executor *ex) {
   nx_task *next;
   for (nx_task *t = nx__inbox_take(&ex->inbox); t != NULL; t = next) {
     next = atomic_load_explicit(&t->cross_next, memory_order_relaxed); /* t may be freed */
-    uint64_t s = atomic_fetch_and_explicit(&t->state, ~NX_ST_INBOX, memory_order_acq_rel) &
-                 ~NX_ST_INBOX;
+    uint64_t s = atomic_fetch_and_explicit(&t->state, ~NX_ST_INBOX, memory_order_acq_rel);
+    NX_ASSERT(s & NX_ST_INBOX); /* only the CAS that set INBOX links a task */
+    s &= ~NX_ST_INBOX;
     if (s & NX_ST_DONE) {
       if (s == NX_ST_DONE && !t->queued) nx__task_free(ex, t);
     } else if (!t->queued) {
@@ -456,6 +504,7 @@ static inline __attribute__((always_inline)) int nx_run_cycle(nx_executor *ex) {
   if (n > ex->tasks_per_cycle) n = ex->tasks_per_cycle;
   for (uint32_t i = 0; i < n; i++) {
     nx_task *t = ex->ring[ex->ring_head++ & ex->ring_mask];
+    NX_ASSERT(t->queued == 1 && t->ex == ex);
     t->queued = 0;
     if (NX_UNLIKELY(t->flags & NX_TF_DONE)) {
       nx_task_reap(ex, t);
@@ -472,6 +521,7 @@ static inline __attribute__((always_inline)) int nx_run_cycle(nx_executor *ex) {
   }
   if (NX_UNLIKELY((ex->polled_services | ex->epoll_sources | ex->stale) != 0))
     nx_run_cycle_slow(ex);
+  NX_ASSERT_EXPENSIVE(nx__executor_valid(ex));
   return (int)polls;
 }
 
@@ -546,6 +596,7 @@ int nx_cancel(nx_executor *ex, nx_task_id id) {
   nx_table_entry *e = &ex->table[slot];
   if (!nx_entry_in_use(e) || e->gen != gen) return NX_ESTALE;
   nx_task *t = e->task;
+  NX_ASSERT(t->slot == slot && t->ex == ex);
   if (t->queued == NX_Q_RESERVED) return NX_ESTALE; /* no id was handed out yet */
   if (t->flags & NX_TF_DONE) return NX_EALREADY;
   if (t == ex->cx.task) {
@@ -725,6 +776,7 @@ void nx_executor_destroy(nx_executor *ex) {
  * cannot change under us; INBOX can (the executor drains concurrently). */
 void nx__ref_drop_slow(nx_task *t, uint64_t s) {
   nx_executor *ex = t->ex;
+  NX_ASSERT((s & NX_ST_DONE) && NX_ST_REFS(s) == 1);
   pthread_mutex_lock(&ex->lock);
   if (!ex->dead) {
     /* Hand the slot back to the executor thread through the inbox: only
