@@ -337,8 +337,13 @@ void nx_reserve_abort(nx_reservation *r) {
   nx__task_free_guarded(t->ex, t);
 }
 
-static inline __attribute__((always_inline)) int nx_spawn_with(nx_executor *ex, unsigned flags, const nx_future_desc *desc,
-                                const void *init, nx_task_id *id_out, nx_join *join_out) {
+/* Every check, in the documented precedence, for any input: the slow path
+ * of the spawns below, and the only path for joinable tasks, outputs,
+ * alignment above 16 and a table or ring that must grow. */
+static __attribute__((noinline)) int nx_spawn_generic(nx_executor *ex, unsigned flags,
+                                                     const nx_future_desc *desc,
+                                                     const void *init, nx_task_id *id_out,
+                                                     nx_join *join_out) {
   nx_reservation r;
   if (join_out) flags |= NX_RESERVE_JOINABLE;
   int rc = nx_reserve_generic(ex, flags, desc, &r);
@@ -354,14 +359,83 @@ static inline __attribute__((always_inline)) int nx_spawn_with(nx_executor *ex, 
   return NX_OK;
 }
 
-int nx_spawn(nx_executor *ex, const nx_future_desc *desc, const void *init, nx_task_id *id_out,
-             nx_join *join_out) {
-  return nx_spawn_with(ex, 0, desc, init, id_out, join_out);
+/* The fast spawns take only what needs no decision beyond one branch each:
+ * a detached task (no join handle) of a future with no output and
+ * alignment <= 16 (stored as 16), on the owner thread of a running
+ * executor whose id table and ready ring have room. Anything else goes to
+ * nx_spawn_generic, which answers exactly as before. */
+#define NX_FAST_ALIGNS ((1u << 0) | (1u << 1) | (1u << 2) | (1u << 4) | (1u << 8) | (1u << 16))
+#define NX_FAST_FLAGS ((uint8_t)(1u << NX_TF_ALIGN_SHIFT)) /* log2(16) - 3 */
+
+static inline __attribute__((always_inline)) bool nx_spawn_fast_ok(const nx_executor *ex,
+                                                                   const nx_future_desc *desc) {
+  size_t align = desc->align;
+  return NX_LIKELY(desc->poll != NULL && desc->output_size == 0 && align <= 16 &&
+                   ((NX_FAST_ALIGNS >> align) & 1) != 0 &&
+                   !(ex->shutting_down | ex->shut) && nx__on_owner(ex) &&
+                   (ex->table_free != NX_TABLE_NONE || ex->table_hwm < ex->table_cap) &&
+                   ex->table_used <= ex->ring_mask);
 }
 
+/* Header, id entry and ready-ring entry of a task the fast path allocated
+ * (`size`: the allocation). The state is initialised after the push (no
+ * poll can run in between), so the copy is a tail call. */
+static inline __attribute__((always_inline)) int nx_spawn_fast_finish(
+    nx_executor *ex, nx_task *t, const nx_future_desc *desc, const void *init, size_t size,
+    nx_task_id *id_out) {
+  t->poll = desc->poll;
+  t->drop = desc->drop;
+  atomic_init(&t->state, NX_ST_REF);
+  t->ex = ex;
+  uint32_t slot = nx_table_take(ex, t, (uint32_t)size);
+  t->slot = slot;
+  t->join_off16 = 0;
+  t->queued = 1;
+  t->flags = NX_FAST_FLAGS;
+  ex->live++;
+  nx__ring_push(ex, t);
+  if (id_out) *id_out = nx__task_id(ex, t);
+  size_t n = desc->size;
+  if (n == 0) return NX_OK;
+  if (init != NULL)
+    memcpy(nx__task_state(t), init, n);
+  else
+    memset(nx__task_state(t), 0, n);
+  return NX_OK;
+}
+
+/* nx_spawn_slab's common case calls nothing (unless the state needs a
+ * copy, last): a few loads and compares, a slab pop, the header writes and
+ * a ring push, so it needs almost no register saves. */
 int nx_spawn_slab(nx_executor *ex, const nx_future_desc *desc, const void *init,
                   nx_task_id *id_out, nx_join *join_out) {
-  return nx_spawn_with(ex, NX_RESERVE_SLAB, desc, init, id_out, join_out);
+  if (NX_LIKELY(ex != NULL && desc != NULL && join_out == NULL && nx_spawn_fast_ok(ex, desc))) {
+    nx_slab *slab = ex->slab;
+    size_t size = NX_TASK_HEADER_SIZE + nx_round16(desc->size);
+    if (NX_LIKELY(slab != NULL && slab->free_head != NULL && desc->size <= NX_SLAB_MAX_SLOT_SIZE &&
+                  size <= slab->slot_size)) {
+      nx_task *t = nx_slab_alloc_inline(slab);
+      t->free_fn = nx_slab_free_task;
+      t->free_ctx = slab;
+      return nx_spawn_fast_finish(ex, t, desc, init, size, id_out);
+    }
+  }
+  return nx_spawn_generic(ex, NX_RESERVE_SLAB, desc, init, id_out, join_out);
+}
+
+int nx_spawn(nx_executor *ex, const nx_future_desc *desc, const void *init, nx_task_id *id_out,
+             nx_join *join_out) {
+  if (NX_LIKELY(ex != NULL && desc != NULL && join_out == NULL && nx_spawn_fast_ok(ex, desc) &&
+                desc->size <= ((size_t)1 << 30))) {
+    size_t size = NX_TASK_HEADER_SIZE + nx_round16(desc->size);
+    const nx_allocator *a = ex->alloc;
+    nx_task *t = a->alloc(a->ctx, size, 16);
+    if (NX_UNLIKELY(t == NULL)) return NX_ENOMEM; /* every other check passed */
+    t->free_fn = a->free;
+    t->free_ctx = a->ctx;
+    return nx_spawn_fast_finish(ex, t, desc, init, size, id_out);
+  }
+  return nx_spawn_generic(ex, 0, desc, init, id_out, join_out);
 }
 
 /* ------------------------------------------------------------------------ */
