@@ -192,21 +192,16 @@ static inline size_t nx_table_release(nx_executor *ex, uint32_t slot) {
   return size;
 }
 
-static void nx_slab_free_task(void *ctx, void *ptr, size_t size, size_t align) {
-  (void)size;
-  (void)align;
-  nx_slab_free_inline((nx_slab *)ctx, ptr);
-}
-
 /* Frees a task's storage (executor thread, or under `lock` after shutdown).
- * The executor's own slab is freed inline: no indirect call on the hot path. */
+ * The executor's own slab is freed inline: no indirect call on the hot path
+ * (and the slab outlives every task: nx_final_release frees them first). */
 static inline void nx_task_free_inline(nx_executor *ex, nx_task *t) {
   /* The slot is this task's (not a later one's), and the ring does not
    * point at it: it is committed-and-dequeued or a reservation. */
   NX_ASSERT(ex->table[t->slot].task == t && t->queued != 1);
   size_t size = nx_table_release(ex, t->slot);
-  if (t->free_fn == nx_slab_free_task)
-    nx_slab_free_inline((nx_slab *)t->free_ctx, t);
+  if (t->flags & NX_TF_SLAB)
+    nx_slab_free_inline(ex->slab, t);
   else
     t->free_fn(t->free_ctx, t, size, nx__task_align(t));
 }
@@ -263,14 +258,14 @@ static inline __attribute__((always_inline)) int nx_reserve_generic(nx_executor 
 
   void *mem;
   nx_task *t;
+  unsigned storage = 0;
   if (flags & NX_RESERVE_SLAB) {
     if (ex->slab == NULL) return NX_EINVAL;
     if (size > ex->slab->slot_size) return NX_E2BIG;
     mem = nx_slab_alloc_inline(ex->slab);
     if (mem == NULL) return NX_ESLABFULL;
     t = mem;
-    t->free_fn = nx_slab_free_task;
-    t->free_ctx = ex->slab;
+    storage = NX_TF_SLAB;
   } else {
     mem = ex->alloc->alloc(ex->alloc->ctx, size, align);
     if (mem == NULL) return NX_ENOMEM;
@@ -286,7 +281,7 @@ static inline __attribute__((always_inline)) int nx_reserve_generic(nx_executor 
   t->ex = ex;
   t->slot = nx_table_take(ex, t, (uint32_t)size);
   t->join_off16 = (uint16_t)(join_off / 16);
-  t->flags = (uint8_t)(((unsigned)__builtin_ctzl(align) - 3) << NX_TF_ALIGN_SHIFT);
+  t->flags = (uint8_t)(storage | (((unsigned)__builtin_ctzl(align) - 3) << NX_TF_ALIGN_SHIFT));
   if (join_off) {
     t->flags |= NX_TF_JOINABLE;
     nx_join_block *jb = nx__task_join(t);
@@ -382,7 +377,7 @@ static inline __attribute__((always_inline)) bool nx_spawn_fast_ok(const nx_exec
  * poll can run in between), so the copy is a tail call. */
 static inline __attribute__((always_inline)) int nx_spawn_fast_finish(
     nx_executor *ex, nx_task *t, const nx_future_desc *desc, const void *init, size_t size,
-    nx_task_id *id_out) {
+    nx_task_id *id_out, unsigned storage) {
   t->poll = desc->poll;
   t->drop = desc->drop;
   atomic_init(&t->state, NX_ST_REF);
@@ -391,7 +386,7 @@ static inline __attribute__((always_inline)) int nx_spawn_fast_finish(
   t->slot = slot;
   t->join_off16 = 0;
   t->queued = 1;
-  t->flags = NX_FAST_FLAGS;
+  t->flags = (uint8_t)(NX_FAST_FLAGS | storage);
   ex->live++;
   nx__ring_push(ex, t);
   if (id_out) *id_out = nx__task_id(ex, t);
@@ -415,9 +410,7 @@ int nx_spawn_slab(nx_executor *ex, const nx_future_desc *desc, const void *init,
     if (NX_LIKELY(slab != NULL && slab->free_head != NULL && desc->size <= NX_SLAB_MAX_SLOT_SIZE &&
                   size <= slab->slot_size)) {
       nx_task *t = nx_slab_alloc_inline(slab);
-      t->free_fn = nx_slab_free_task;
-      t->free_ctx = slab;
-      return nx_spawn_fast_finish(ex, t, desc, init, size, id_out);
+      return nx_spawn_fast_finish(ex, t, desc, init, size, id_out, NX_TF_SLAB);
     }
   }
   return nx_spawn_generic(ex, NX_RESERVE_SLAB, desc, init, id_out, join_out);
@@ -433,7 +426,7 @@ int nx_spawn(nx_executor *ex, const nx_future_desc *desc, const void *init, nx_t
     if (NX_UNLIKELY(t == NULL)) return NX_ENOMEM; /* every other check passed */
     t->free_fn = a->free;
     t->free_ctx = a->ctx;
-    return nx_spawn_fast_finish(ex, t, desc, init, size, id_out);
+    return nx_spawn_fast_finish(ex, t, desc, init, size, id_out, 0);
   }
   return nx_spawn_generic(ex, 0, desc, init, id_out, join_out);
 }
