@@ -78,7 +78,8 @@ static nx_poll id_poll(void *state, nx_cx *cx) {
 
 static void check_id_and_state(nx_executor *ex, int slab, const nx_future_desc *d, size_t align,
                                int with_init) {
-  shape_fut init = {.tag = 0xabcdef};
+  wide_fut init = {.tag = 0xabcdef}; /* as big as any desc here; tag first in all */
+  NX_CHECK(d->size <= sizeof init);
   nx_task_id id = NX_TASK_ID_NONE;
   NX_CHECK_OK(spawn(ex, slab, d, with_init ? &init : NULL, &id, NULL));
   NX_CHECK(nx_run_once(ex) >= 1);
