@@ -6,6 +6,7 @@
 # driver per backend) and by tests/tools/CMakeLists.txt (a test-only driver
 # built with -DNX_OPCOUNT_PLANT_SLOWDOWN), so both build it the same way.
 # Needs valgrind's client-request header (Debian package: valgrind).
+# Counts the runtime without its debug asserts (see below).
 include_guard(GLOBAL)
 
 find_path(NX_VALGRIND_INCLUDE_DIR valgrind/callgrind.h)
@@ -24,9 +25,18 @@ function(nx_add_opcount_driver target backend)
   # Recorded in the gate's baseline: instruction counts depend on these.
   string(STRIP "${CMAKE_BUILD_TYPE} ${CMAKE_C_FLAGS} ${CMAKE_C_FLAGS_${_type}}" _build)
   string(REGEX REPLACE " +" " " _build "${_build}")
+  # The runtime as shipped, without NX_ASSERT (runtime/CMakeLists.txt,
+  # nxrt_ndebug): in a build that keeps asserts the drivers link the NDEBUG
+  # copy, listed first so it resolves every nx_ symbol.
+  if(_build MATCHES "-DNDEBUG")
+    set(_runtime nxrt)
+  else()
+    set(_runtime nxrt_ndebug)
+    string(APPEND _build " (runtime -DNDEBUG)")
+  endif()
   add_executable(${target} "${CMAKE_CURRENT_FUNCTION_LIST_DIR}/opcount.c"
                            "${CMAKE_CURRENT_FUNCTION_LIST_DIR}/opcount_ops.c")
   target_include_directories(${target} PRIVATE "${NX_VALGRIND_INCLUDE_DIR}")
-  target_link_libraries(${target} PRIVATE nxrt nxrt_backend_${backend})
+  target_link_libraries(${target} PRIVATE ${_runtime} nxrt_backend_${backend})
   target_compile_definitions(${target} PRIVATE "NX_OPCOUNT_BUILD=\"${_build}\"" ${ARGN})
 endfunction()

@@ -167,8 +167,10 @@ static inline uint32_t nx_table_take(nx_executor *ex, nx_task *t, uint32_t size)
   nx_table_entry *e;
   if (slot != NX_TABLE_NONE) {
     e = &ex->table[slot];
+    NX_ASSERT(((uintptr_t)e->task & NX_ENTRY_FREE_TAG) && (e->gen & 1)); /* a free entry */
     ex->table_free = (uint32_t)((uintptr_t)e->task >> 1);
   } else {
+    NX_ASSERT(ex->table_hwm < ex->table_cap); /* nx_make_room made room */
     slot = ex->table_hwm++;
     e = &ex->table[slot];
     e->gen = 1;
@@ -181,6 +183,7 @@ static inline uint32_t nx_table_take(nx_executor *ex, nx_task *t, uint32_t size)
 
 static inline size_t nx_table_release(nx_executor *ex, uint32_t slot) {
   nx_table_entry *e = &ex->table[slot];
+  NX_ASSERT(slot < ex->table_hwm && nx_entry_in_use(e) && ex->table_used != 0);
   size_t size = e->size;
   e->gen += 2; /* odd, so it never wraps to 0 */
   e->task = (nx_task *)(((uintptr_t)ex->table_free << 1) | NX_ENTRY_FREE_TAG);
@@ -189,18 +192,16 @@ static inline size_t nx_table_release(nx_executor *ex, uint32_t slot) {
   return size;
 }
 
-static void nx_slab_free_task(void *ctx, void *ptr, size_t size, size_t align) {
-  (void)size;
-  (void)align;
-  nx_slab_free_inline((nx_slab *)ctx, ptr);
-}
-
 /* Frees a task's storage (executor thread, or under `lock` after shutdown).
- * The executor's own slab is freed inline: no indirect call on the hot path. */
+ * The executor's own slab is freed inline: no indirect call on the hot path
+ * (and the slab outlives every task: nx_final_release frees them first). */
 static inline void nx_task_free_inline(nx_executor *ex, nx_task *t) {
+  /* The slot is this task's (not a later one's), and the ring does not
+   * point at it: it is committed-and-dequeued or a reservation. */
+  NX_ASSERT(ex->table[t->slot].task == t && t->queued != 1);
   size_t size = nx_table_release(ex, t->slot);
-  if (t->free_fn == nx_slab_free_task)
-    nx_slab_free_inline((nx_slab *)t->free_ctx, t);
+  if (t->flags & NX_TF_SLAB)
+    nx_slab_free_inline(ex->slab, t);
   else
     t->free_fn(t->free_ctx, t, size, nx__task_align(t));
 }
@@ -257,14 +258,14 @@ static inline __attribute__((always_inline)) int nx_reserve_generic(nx_executor 
 
   void *mem;
   nx_task *t;
+  unsigned storage = 0;
   if (flags & NX_RESERVE_SLAB) {
     if (ex->slab == NULL) return NX_EINVAL;
     if (size > ex->slab->slot_size) return NX_E2BIG;
     mem = nx_slab_alloc_inline(ex->slab);
     if (mem == NULL) return NX_ESLABFULL;
     t = mem;
-    t->free_fn = nx_slab_free_task;
-    t->free_ctx = ex->slab;
+    storage = NX_TF_SLAB;
   } else {
     mem = ex->alloc->alloc(ex->alloc->ctx, size, align);
     if (mem == NULL) return NX_ENOMEM;
@@ -280,7 +281,7 @@ static inline __attribute__((always_inline)) int nx_reserve_generic(nx_executor 
   t->ex = ex;
   t->slot = nx_table_take(ex, t, (uint32_t)size);
   t->join_off16 = (uint16_t)(join_off / 16);
-  t->flags = (uint8_t)(((unsigned)__builtin_ctzl(align) - 3) << NX_TF_ALIGN_SHIFT);
+  t->flags = (uint8_t)(storage | (((unsigned)__builtin_ctzl(align) - 3) << NX_TF_ALIGN_SHIFT));
   if (join_off) {
     t->flags |= NX_TF_JOINABLE;
     nx_join_block *jb = nx__task_join(t);
@@ -302,6 +303,7 @@ int nx_reserve(nx_executor *ex, unsigned flags, const nx_future_desc *desc, nx_r
 }
 
 static inline void nx_commit(nx_executor *ex, nx_task *t, nx_task_id *id_out, nx_join *join_out) {
+  NX_ASSERT(!(t->flags & NX_TF_DONE)); /* `queued` is not written yet on the spawn path */
   if (id_out) *id_out = nx__task_id(ex, t);
   if (join_out) {
     atomic_store_explicit(&t->state, 2 * NX_ST_REF, memory_order_relaxed);
@@ -330,8 +332,13 @@ void nx_reserve_abort(nx_reservation *r) {
   nx__task_free_guarded(t->ex, t);
 }
 
-static inline __attribute__((always_inline)) int nx_spawn_with(nx_executor *ex, unsigned flags, const nx_future_desc *desc,
-                                const void *init, nx_task_id *id_out, nx_join *join_out) {
+/* Every check, in the documented precedence, for any input: the slow path
+ * of the spawns below, and the only path for joinable tasks, outputs,
+ * alignment above 16 and a table or ring that must grow. */
+static __attribute__((noinline)) int nx_spawn_generic(nx_executor *ex, unsigned flags,
+                                                     const nx_future_desc *desc,
+                                                     const void *init, nx_task_id *id_out,
+                                                     nx_join *join_out) {
   nx_reservation r;
   if (join_out) flags |= NX_RESERVE_JOINABLE;
   int rc = nx_reserve_generic(ex, flags, desc, &r);
@@ -347,14 +354,81 @@ static inline __attribute__((always_inline)) int nx_spawn_with(nx_executor *ex, 
   return NX_OK;
 }
 
-int nx_spawn(nx_executor *ex, const nx_future_desc *desc, const void *init, nx_task_id *id_out,
-             nx_join *join_out) {
-  return nx_spawn_with(ex, 0, desc, init, id_out, join_out);
+/* The fast spawns take only what needs no decision beyond one branch each:
+ * a detached task (no join handle) of a future with no output and
+ * alignment <= 16 (stored as 16), on the owner thread of a running
+ * executor whose id table and ready ring have room. Anything else goes to
+ * nx_spawn_generic, which answers exactly as before. */
+#define NX_FAST_ALIGNS ((1u << 0) | (1u << 1) | (1u << 2) | (1u << 4) | (1u << 8) | (1u << 16))
+#define NX_FAST_FLAGS ((uint8_t)(1u << NX_TF_ALIGN_SHIFT)) /* log2(16) - 3 */
+
+static inline __attribute__((always_inline)) bool nx_spawn_fast_ok(const nx_executor *ex,
+                                                                   const nx_future_desc *desc) {
+  size_t align = desc->align;
+  return NX_LIKELY(desc->poll != NULL && desc->output_size == 0 && align <= 16 &&
+                   ((NX_FAST_ALIGNS >> align) & 1) != 0 &&
+                   !(ex->shutting_down | ex->shut) && nx__on_owner(ex) &&
+                   (ex->table_free != NX_TABLE_NONE || ex->table_hwm < ex->table_cap) &&
+                   ex->table_used <= ex->ring_mask);
 }
 
+/* Header, id entry and ready-ring entry of a task the fast path allocated
+ * (`size`: the allocation). The state is initialised after the push (no
+ * poll can run in between), so the copy is a tail call. */
+static inline __attribute__((always_inline)) int nx_spawn_fast_finish(
+    nx_executor *ex, nx_task *t, const nx_future_desc *desc, const void *init, size_t size,
+    nx_task_id *id_out, unsigned storage) {
+  t->poll = desc->poll;
+  t->drop = desc->drop;
+  atomic_init(&t->state, NX_ST_REF);
+  t->ex = ex;
+  uint32_t slot = nx_table_take(ex, t, (uint32_t)size);
+  t->slot = slot;
+  t->join_off16 = 0;
+  t->queued = 1;
+  t->flags = (uint8_t)(NX_FAST_FLAGS | storage);
+  ex->live++;
+  nx__ring_push(ex, t);
+  if (id_out) *id_out = nx__task_id(ex, t);
+  size_t n = desc->size;
+  if (n == 0) return NX_OK;
+  if (init != NULL)
+    memcpy(nx__task_state(t), init, n);
+  else
+    memset(nx__task_state(t), 0, n);
+  return NX_OK;
+}
+
+/* nx_spawn_slab's common case calls nothing (unless the state needs a
+ * copy, last): a few loads and compares, a slab pop, the header writes and
+ * a ring push, so it needs almost no register saves. */
 int nx_spawn_slab(nx_executor *ex, const nx_future_desc *desc, const void *init,
                   nx_task_id *id_out, nx_join *join_out) {
-  return nx_spawn_with(ex, NX_RESERVE_SLAB, desc, init, id_out, join_out);
+  if (NX_LIKELY(ex != NULL && desc != NULL && join_out == NULL && nx_spawn_fast_ok(ex, desc))) {
+    nx_slab *slab = ex->slab;
+    size_t size = NX_TASK_HEADER_SIZE + nx_round16(desc->size);
+    if (NX_LIKELY(slab != NULL && slab->free_head != NULL && desc->size <= NX_SLAB_MAX_SLOT_SIZE &&
+                  size <= slab->slot_size)) {
+      nx_task *t = nx_slab_alloc_inline(slab);
+      return nx_spawn_fast_finish(ex, t, desc, init, size, id_out, NX_TF_SLAB);
+    }
+  }
+  return nx_spawn_generic(ex, NX_RESERVE_SLAB, desc, init, id_out, join_out);
+}
+
+int nx_spawn(nx_executor *ex, const nx_future_desc *desc, const void *init, nx_task_id *id_out,
+             nx_join *join_out) {
+  if (NX_LIKELY(ex != NULL && desc != NULL && join_out == NULL && nx_spawn_fast_ok(ex, desc) &&
+                desc->size <= ((size_t)1 << 30))) {
+    size_t size = NX_TASK_HEADER_SIZE + nx_round16(desc->size);
+    const nx_allocator *a = ex->alloc;
+    nx_task *t = a->alloc(a->ctx, size, 16);
+    if (NX_UNLIKELY(t == NULL)) return NX_ENOMEM; /* every other check passed */
+    t->free_fn = a->free;
+    t->free_ctx = a->ctx;
+    return nx_spawn_fast_finish(ex, t, desc, init, size, id_out, 0);
+  }
+  return nx_spawn_generic(ex, 0, desc, init, id_out, join_out);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -366,6 +440,7 @@ int nx_spawn_slab(nx_executor *ex, const nx_future_desc *desc, const void *init,
  * task waking itself) is a no-op rather than a dangling ring entry. */
 static inline __attribute__((always_inline)) void nx_task_complete(nx_executor *ex, nx_task *t,
                                                                     bool cancelled) {
+  NX_ASSERT(!(t->flags & NX_TF_DONE) && t->queued != NX_Q_RESERVED && ex->live != 0);
   t->flags |= NX_TF_DONE | (cancelled ? NX_TF_CANCELLED : NX_TF_OUTPUT_SET);
   ex->live--;
   if (t->drop) t->drop(nx__task_state(t));
@@ -378,16 +453,55 @@ static inline __attribute__((always_inline)) void nx_task_complete(nx_executor *
     return;
   }
   ex->stale += t->queued; /* its ring entry is now stale */
-  s = atomic_fetch_add_explicit(&t->state, NX_ST_DONE - NX_ST_REF, memory_order_acq_rel) +
-      (NX_ST_DONE - NX_ST_REF);
+  s = atomic_fetch_add_explicit(&t->state, NX_ST_DONE - NX_ST_REF, memory_order_acq_rel);
+  NX_ASSERT(NX_ST_REFS(s) != 0 && !(s & NX_ST_DONE)); /* the executor's reference */
+  s += NX_ST_DONE - NX_ST_REF;
   if (s == NX_ST_DONE && !t->queued) nx__task_free(ex, t);
 }
 
 /* A completed task came out of the ring or the inbox: free it if that was
  * the last thing keeping it. */
 static inline void nx_task_reap(nx_executor *ex, nx_task *t) {
+  NX_ASSERT(ex->stale != 0 && (t->flags & NX_TF_DONE) && !t->queued);
   ex->stale--;
   if (atomic_load_explicit(&t->state, memory_order_acquire) == NX_ST_DONE) nx__task_free(ex, t);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Consistency walks (NX_ASSERT_EXPENSIVE only)                             */
+/* ------------------------------------------------------------------------ */
+
+uint32_t nx__ring_count(const nx_executor *ex, const nx_task *t) {
+  uint32_t n = 0;
+  for (uint32_t i = ex->ring_head; i != ex->ring_tail; i++) n += ex->ring[i & ex->ring_mask] == t;
+  return n;
+}
+
+/* Every in-use entry names a task that names it back; the free list holds
+ * exactly the other entries below the high-water mark; every ring entry is
+ * a queued task of this executor, once; the counts match. */
+bool nx__executor_valid(const nx_executor *ex) {
+  uint32_t used = 0, reserved = 0, free_len = 0, stale = 0;
+  for (uint32_t i = 0; i < ex->table_hwm; i++) {
+    const nx_table_entry *e = &ex->table[i];
+    if (!(e->gen & 1)) return false;
+    if (!nx_entry_in_use(e)) continue;
+    const nx_task *t = e->task;
+    if (t->slot != i || t->ex != ex) return false;
+    used++;
+    reserved += t->queued == NX_Q_RESERVED;
+  }
+  for (uint32_t f = ex->table_free; f != NX_TABLE_NONE; f = (uint32_t)((uintptr_t)ex->table[f].task >> 1)) {
+    if (f >= ex->table_hwm || nx_entry_in_use(&ex->table[f]) || ++free_len > ex->table_hwm)
+      return false;
+  }
+  for (uint32_t i = ex->ring_head; i != ex->ring_tail; i++) {
+    const nx_task *t = ex->ring[i & ex->ring_mask];
+    if (t->queued != 1 || t->ex != ex || nx__ring_count(ex, t) != 1) return false;
+    stale += (t->flags & NX_TF_DONE) != 0;
+  }
+  return used == ex->table_used && used + free_len == ex->table_hwm &&
+         ex->live <= used - reserved && stale == ex->stale;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -398,8 +512,9 @@ static void nx_drain_inbox(nx_executor *ex) {
   nx_task *next;
   for (nx_task *t = nx__inbox_take(&ex->inbox); t != NULL; t = next) {
     next = atomic_load_explicit(&t->cross_next, memory_order_relaxed); /* t may be freed */
-    uint64_t s = atomic_fetch_and_explicit(&t->state, ~NX_ST_INBOX, memory_order_acq_rel) &
-                 ~NX_ST_INBOX;
+    uint64_t s = atomic_fetch_and_explicit(&t->state, ~NX_ST_INBOX, memory_order_acq_rel);
+    NX_ASSERT(s & NX_ST_INBOX); /* only the CAS that set INBOX links a task */
+    s &= ~NX_ST_INBOX;
     if (s & NX_ST_DONE) {
       if (s == NX_ST_DONE && !t->queued) nx__task_free(ex, t);
     } else if (!t->queued) {
@@ -456,6 +571,7 @@ static inline __attribute__((always_inline)) int nx_run_cycle(nx_executor *ex) {
   if (n > ex->tasks_per_cycle) n = ex->tasks_per_cycle;
   for (uint32_t i = 0; i < n; i++) {
     nx_task *t = ex->ring[ex->ring_head++ & ex->ring_mask];
+    NX_ASSERT(t->queued == 1 && t->ex == ex);
     t->queued = 0;
     if (NX_UNLIKELY(t->flags & NX_TF_DONE)) {
       nx_task_reap(ex, t);
@@ -472,6 +588,7 @@ static inline __attribute__((always_inline)) int nx_run_cycle(nx_executor *ex) {
   }
   if (NX_UNLIKELY((ex->polled_services | ex->epoll_sources | ex->stale) != 0))
     nx_run_cycle_slow(ex);
+  NX_ASSERT_EXPENSIVE(nx__executor_valid(ex));
   return (int)polls;
 }
 
@@ -546,6 +663,7 @@ int nx_cancel(nx_executor *ex, nx_task_id id) {
   nx_table_entry *e = &ex->table[slot];
   if (!nx_entry_in_use(e) || e->gen != gen) return NX_ESTALE;
   nx_task *t = e->task;
+  NX_ASSERT(t->slot == slot && t->ex == ex);
   if (t->queued == NX_Q_RESERVED) return NX_ESTALE; /* no id was handed out yet */
   if (t->flags & NX_TF_DONE) return NX_EALREADY;
   if (t == ex->cx.task) {
@@ -725,6 +843,7 @@ void nx_executor_destroy(nx_executor *ex) {
  * cannot change under us; INBOX can (the executor drains concurrently). */
 void nx__ref_drop_slow(nx_task *t, uint64_t s) {
   nx_executor *ex = t->ex;
+  NX_ASSERT((s & NX_ST_DONE) && NX_ST_REFS(s) == 1);
   pthread_mutex_lock(&ex->lock);
   if (!ex->dead) {
     /* Hand the slot back to the executor thread through the inbox: only

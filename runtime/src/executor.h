@@ -5,6 +5,7 @@
 #define NXRT_EXECUTOR_H
 
 #include "inbox.h"
+#include "nx_assert.h"
 #include "task.h"
 
 #include <pthread.h>
@@ -107,15 +108,26 @@ static inline bool nx__on_owner(const nx_executor *ex) {
   return atomic_load_explicit(&ex->owner, memory_order_relaxed) == nx__thread_marker();
 }
 
+/* How many times `t` is in the ready ring: a walk, for NX_ASSERT_EXPENSIVE
+ * (the ring holds a task at most once, exactly while `queued` is 1). */
+uint32_t nx__ring_count(const nx_executor *ex, const nx_task *t);
+/* The executor's structures agree with each other (id table, free list,
+ * ready ring, counts): a walk of everything, for NX_ASSERT_EXPENSIVE. */
+bool nx__executor_valid(const nx_executor *ex);
+
 /* Ready ring push: never overflows, because the ring holds at least as many
  * slots as there are tasks (grown in nx_reserve) and a task is in it at most
  * once (`queued`). */
 static inline void nx__ring_push(nx_executor *ex, nx_task *t) {
+  NX_ASSERT(ex->ring_tail - ex->ring_head <= ex->ring_mask); /* room for one more */
+  NX_ASSERT(t->queued == 1);
+  NX_ASSERT_EXPENSIVE(nx__ring_count(ex, t) == 0);
   ex->ring[ex->ring_tail++ & ex->ring_mask] = t;
 }
 
 /* Executor-thread wake: the fast path. */
 static inline void nx__wake_local(nx_executor *ex, nx_task *t) {
+  NX_ASSERT(t->ex == ex);
   if (t->queued | (t->flags & NX_TF_DONE)) return;
   t->queued = 1;
   nx__ring_push(ex, t);
@@ -124,6 +136,7 @@ static inline void nx__wake_local(nx_executor *ex, nx_task *t) {
 /* A live task's id (nxrt.h, nx_task_id): its slot, and in the high half the
  * generation the slot holds now. */
 static inline nx_task_id nx__task_id(const nx_executor *ex, const nx_task *t) {
+  NX_ASSERT(ex->table[t->slot].task == t && (ex->table[t->slot].gen & 1));
   return ((uint64_t)ex->table[t->slot].gen << 32) | t->slot;
 }
 

@@ -3,8 +3,10 @@
  *
  *   NX_ASSERT(cond)            cheap checks; live unless NDEBUG (the default,
  *                              asan and tsan presets keep them, release drops
- *                              them). Not on the paths the callgrind gate
- *                              counts, so the counts do not move with them.
+ *                              them). The callgrind gate counts the runtime
+ *                              built with NDEBUG (nxrt_ndebug in
+ *                              runtime/CMakeLists.txt), so asserts on the hot
+ *                              paths do not move its counts.
  *   NX_ASSERT_EXPENSIVE(cond)  checks that walk a whole structure; only with
  *                              the CMake option NXRT_EXPENSIVE_CHECKS=ON.
  *

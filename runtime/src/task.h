@@ -11,8 +11,9 @@
  *   offset  size  field        who writes it
  *        0     8  poll         spawn
  *        8     8  drop         spawn (NULL: nothing to release)
- *       16     8  free_fn      spawn: frees the whole allocation
- *       24     8  free_ctx     spawn: the allocator's ctx (slab, heap, ...)
+ *       16     8  free_fn      spawn: frees the whole allocation (not set for
+ *                              a task in the executor's own slab: NX_TF_SLAB)
+ *       24     8  free_ctx     spawn: the allocator's ctx (heap, arena, ...)
  *       32     8  state        atomic: refs << 2 | DONE | INBOX  (any thread)
  *       40     8  cross_next   atomic: inbox link (producers, then consumer)
  *       48     8  ex           spawn: the executor (outlives its wakers)
@@ -64,7 +65,8 @@
 #define NX_TF_CANCELLED 0x04u      /* completed by cancel/shutdown, not by READY */
 #define NX_TF_CANCEL_PENDING 0x08u /* nx_cancel() called on the task being polled */
 #define NX_TF_OUTPUT_SET 0x10u     /* returned READY: the output is valid */
-#define NX_TF_ALIGN_SHIFT 5        /* bits 5..7: log2(alloc align) - 3 */
+#define NX_TF_SLAB 0x20u           /* storage from the executor's own slab */
+#define NX_TF_ALIGN_SHIFT 6        /* bits 6..7: log2(alloc align) - 3 (16..64) */
 
 #define NX_TASK_HEADER_SIZE 64
 #define NX_TASK_MAX_ALIGN 64

@@ -25,6 +25,7 @@ void nx__wake_remote(nx_task *t) {
                                                   memory_order_acq_rel, memory_order_relaxed));
   if (s & NX_ST_INBOX) return; /* already on its way */
   nx_executor *ex = t->ex;
+  NX_ASSERT(NX_ST_REFS(s) != 0); /* the caller's waker holds a reference */
   nx__inbox_push(&ex->inbox, t);
   /* seq_cst: ordered after the push's exchange (see park.c). */
   if (atomic_load_explicit(&ex->inbox.parked, memory_order_seq_cst)) nx__unpark(ex);
@@ -41,13 +42,15 @@ static inline void nx_wake_by_ptr(nx_task *t) {
 void nx__ref_drop(nx_task *t) {
   nx_executor *ex = t->ex;
   if (nx__on_owner(ex)) {
-    uint64_t s =
-        atomic_fetch_sub_explicit(&t->state, NX_ST_REF, memory_order_acq_rel) - NX_ST_REF;
+    uint64_t s = atomic_fetch_sub_explicit(&t->state, NX_ST_REF, memory_order_acq_rel);
+    NX_ASSERT(NX_ST_REFS(s) != 0); /* never below zero */
+    s -= NX_ST_REF;
     if (s == NX_ST_DONE && !t->queued) nx__task_free_guarded(ex, t);
     return;
   }
   uint64_t s = atomic_load_explicit(&t->state, memory_order_relaxed);
   for (;;) {
+    NX_ASSERT(NX_ST_REFS(s) != 0); /* never below zero */
     if ((s & NX_ST_DONE) && NX_ST_REFS(s) == 1) {
       nx__ref_drop_slow(t, s);
       return;
@@ -62,7 +65,9 @@ int nx_waker_clone(const nx_waker *w, nx_waker *out) {
   if (w == NULL || out == NULL || w->task == NULL) return NX_EINVAL;
   /* Relaxed: the caller already holds a reference, so the task cannot go
    * away, and the count orders nothing else. */
-  atomic_fetch_add_explicit(&w->task->state, NX_ST_REF, memory_order_relaxed);
+  uint64_t s = atomic_fetch_add_explicit(&w->task->state, NX_ST_REF, memory_order_relaxed);
+  NX_ASSERT(NX_ST_REFS(s) != 0); /* a clone of a live reference */
+  (void)s;
   out->task = w->task;
   return NX_OK;
 }

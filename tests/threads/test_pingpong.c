@@ -7,21 +7,34 @@
  * The executor runs nx_run() in the mode under test:
  *   busy    the executor spins, the thread spins (yielding now and then);
  *           no syscall on either side in the steady state.
- *   parked  the executor sleeps in epoll between pings; the thread spins a
- *           little for the pong, then sleeps on a futex. The short spin is
- *           deliberate: the next ping then lands a few hundred ns after the
- *           pong, while the executor is on its way into park (between its
- *           idle check, "parked = 1", the inbox re-check and epoll_wait),
- *           which is the handshake's window. (A thread that always slept
- *           would ping long after the executor is asleep, and a handshake
- *           without its re-check would pass.)
+ *   parked  the executor sleeps in epoll between pings; the thread spins up
+ *           to 50 us for the pong, then sleeps on a futex. The spin is
+ *           deliberate: the next ping then lands soon after the pong, while
+ *           the executor may be on its way into park (between its idle
+ *           check, "parked = 1", the inbox re-check and epoll_wait), which
+ *           is the handshake's window. That window is only a few ns wide,
+ *           and without help every ping lands after it: the thread reacts
+ *           a fixed few hundred ns after the pong, later than the executor
+ *           reaches "parked = 1", and a handshake without its re-check
+ *           passed 100,000 round trips. So the task pauses a random 0-2 us
+ *           after answering, which slides the executor's window across the
+ *           thread's ping (measured: tens to hundreds of pings per 100,000
+ *           land in it). The task also holds a timer that never fires, as a
+ *           parked program usually does (the clock is then read inside the
+ *           window, which widens it).
  *   spin_park  NX_RUN_SPIN_PARK with a 2 us spin budget; the thread waits as
  *           in parked, then spins a random 0-4 us before the next ping, so
  *           pings land while the executor spins, just after its budget ran
  *           out (between the spin and its re-check), and while it sleeps.
  *
- * A lost wake hangs nx_run(): the watchdog fails the test and prints how far
- * it got. Each wake finds the task out of the inbox (the previous pong
+ * A lost wake leaves the executor asleep with the ping in its inbox. In the
+ * parked modes the thread notices: while it waits for a pong it checks, every
+ * 10 ms, whether the executor's thread is sleeping (state S in /proc); asleep
+ * at every check for 200 ms with a ping pending can only be a lost wake (a
+ * delivered one makes it runnable at once), so the test fails at once, naming
+ * the ping. (With E2, the inbox re-check in park.c, removed, the parked test
+ * fails this way within its 200,000 round trips in the normal build.) A hang
+ * the check cannot see still trips the watchdog, which prints how far it got. Each wake finds the task out of the inbox (the previous pong
  * proves the previous poll ran), so each wake must cause exactly one poll:
  * the test checks polls == round trips + 1 (the first poll) as well as the
  * counts on both sides. It prints the mean round trip (informational only;
@@ -33,6 +46,8 @@
  */
 #include "threads_test.h"
 
+#include "nxrt_services.h"
+
 enum { C_SENT, C_ANSWERED, C_POLLS };
 
 static _Atomic uint32_t ping, pong;
@@ -42,14 +57,18 @@ static nx_waker task_waker; /* the task's clone, owned by the thread */
 static uint32_t round_trips = 1000000;
 static int parked_mode;     /* the thread sleeps for the pong (parked, spin_park) */
 static int spin_park_mode;
+static pid_t executor_tid;
 
 typedef struct responder {
   uint32_t next;      /* ping value expected next */
   uint64_t polls;
   uint64_t answered;
   uint64_t stale;     /* polls that found no new ping */
+  nx_sleep far;       /* parked: a timer that never fires (see the top) */
+  thr_rng rng;        /* parked: the pause after each answer */
 } responder;
 
+static void random_pause(thr_rng *rng, uint32_t max_ns);
 static responder *result; /* where the task leaves its counts (outside the task) */
 
 static nx_poll responder_poll(void *state, nx_cx *cx) {
@@ -60,6 +79,11 @@ static nx_poll responder_poll(void *state, nx_cx *cx) {
     nx_waker w = nx_cx_waker(cx);
     NX_CHECK_OK(nx_waker_clone(&w, &task_waker));
     r->next = 1;
+    if (parked_mode && !spin_park_mode) {
+      r->rng = thr_rng_make(0x5eed, 2);
+      NX_CHECK_OK(nx_sleep_init(&r->far, nx_cx_executor(cx), (int64_t)3600 * 1000000000));
+      NX_CHECK_EQ(nx_sleep_poll(&r->far, cx), NX_PENDING);
+    }
     atomic_store_explicit(&have_waker, 1, memory_order_release);
     return NX_PENDING;
   }
@@ -83,26 +107,59 @@ static nx_poll responder_poll(void *state, nx_cx *cx) {
   } else {
     atomic_store_explicit(&pong, p, memory_order_release);
   }
-  return p == round_trips ? NX_READY : NX_PENDING;
+  if (parked_mode && !spin_park_mode) random_pause(&r->rng, 2000);
+  if (p != round_trips) return NX_PENDING;
+  nx_sleep_drop(&r->far);
+  return NX_READY;
 }
 
-/* Spin briefly (~1-2 us), then sleep on the futex. */
+/* Is the executor's thread sleeping (state S: in epoll_wait, a futex, ...)?
+ * Anything unreadable counts as "not sleeping", so it never causes a false
+ * lost-wake report. */
+static int executor_sleeping(void) {
+  char path[64], buf[512];
+  snprintf(path, sizeof path, "/proc/self/task/%d/stat", (int)executor_tid);
+  FILE *f = fopen(path, "r");
+  if (f == NULL) return 0;
+  size_t n = fread(buf, 1, sizeof buf - 1, f);
+  fclose(f);
+  buf[n] = '\0';
+  const char *paren = strrchr(buf, ')'); /* the name may contain spaces */
+  return paren != NULL && paren[1] == ' ' && paren[2] == 'S';
+}
+
+#define LOST_CHECK_NS 10000000L /* futex timeout between checks: 10 ms */
+#define LOST_AFTER_CHECKS 20    /* asleep at 20 checks in a row: 200 ms */
+
+/* Spin up to 50 us, then sleep on the futex, looking for a lost wake every
+ * LOST_CHECK_NS (see the top of the file). */
 static uint32_t wait_pong_parked(uint32_t old) {
   uint32_t v;
-  for (int i = 0; i < 2000; i++) {
+  double until = thr_now_s() + 50e-6;
+  for (unsigned i = 1;; i++) {
     if ((v = atomic_load_explicit(&pong, memory_order_acquire)) != old) return v;
     thr_cpu_relax();
+    if (i % 16 == 0 && thr_now_s() > until) break;
   }
   atomic_store_explicit(&pinger_sleeping, 1, memory_order_seq_cst);
-  while ((v = atomic_load_explicit(&pong, memory_order_seq_cst)) == old)
-    syscall(SYS_futex, (uint32_t *)&pong, FUTEX_WAIT_PRIVATE, old, NULL, NULL, 0);
+  int asleep = 0;
+  while ((v = atomic_load_explicit(&pong, memory_order_seq_cst)) == old) {
+    struct timespec ts = {0, LOST_CHECK_NS};
+    long rc = syscall(SYS_futex, (uint32_t *)&pong, FUTEX_WAIT_PRIVATE, old, &ts, NULL, 0);
+    if (rc == 0 || errno != ETIMEDOUT) continue;
+    asleep = executor_sleeping() ? asleep + 1 : 0;
+    if (asleep == LOST_AFTER_CHECKS && atomic_load_explicit(&pong, memory_order_seq_cst) == old)
+      nx_test_fail(__FILE__, __LINE__,
+                   "lost wake: ping %u is in the inbox and the executor has slept for %d ms",
+                   old + 1, (int)(LOST_AFTER_CHECKS * LOST_CHECK_NS / 1000000));
+  }
   atomic_store_explicit(&pinger_sleeping, 0, memory_order_relaxed);
   return v;
 }
 
-/* A random pause of 0-4 us (spinning on the clock). */
-static void random_pause(thr_rng *rng) {
-  double until = thr_now_s() + thr_rng_below(rng, 4000) * 1e-9;
+/* A random pause of 0 to max_ns (spinning on the clock). */
+static void random_pause(thr_rng *rng, uint32_t max_ns) {
+  double until = thr_now_s() + thr_rng_below(rng, max_ns) * 1e-9;
   while (thr_now_s() < until) thr_cpu_relax();
 }
 
@@ -111,7 +168,7 @@ static void *pinger_main(void *arg) {
   thr_rng rng = thr_rng_make(0x5eed, 1);
   while (!atomic_load_explicit(&have_waker, memory_order_acquire)) sched_yield();
   for (uint32_t i = 1; i <= round_trips; i++) {
-    if (spin_park_mode) random_pause(&rng);
+    if (spin_park_mode) random_pause(&rng, 4000);
     atomic_store_explicit(&ping, i, memory_order_release);
     nx_waker_wake_by_ref(&task_waker);
     thr_counter_set(C_SENT, (long)i);
@@ -146,6 +203,7 @@ int main(int argc, char **argv) {
   thr_counter_name(C_SENT, "pings_sent");
   thr_counter_name(C_ANSWERED, "pongs_answered");
   thr_counter_name(C_POLLS, "polls");
+  executor_tid = (pid_t)syscall(SYS_gettid);
 
   nx_executor *ex = NULL;
   nx_executor_config cfg;
