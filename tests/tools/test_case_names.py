@@ -26,13 +26,6 @@ from nxbench_lib.gate import GateError
 
 REPO = pathlib.Path(tl.REPO)
 BUILD = None
-# Names a file still carries, each to be read from the catalogue instead
-# (the `section` field the cases already have: "idle", "timer_lateness").
-# An entry that no longer matches fails the test, so it cannot outlive the fix.
-NOT_YET_FROM_THE_CATALOGUE = {
-    "tools/nxbench_lib/report_latency.py": {"cross_wake_responsive", "cross_wake_idle_gap",
-                                            "timer_fire"},
-}
 
 
 def catalogue_names(build: pathlib.Path) -> set[str]:
@@ -63,20 +56,14 @@ class NoCaseNamesTest(unittest.TestCase):
         self.assertGreater(len(names), 10, "the catalogue looks empty: %s" % sorted(names))
         word = re.compile(r"(?<![A-Za-z0-9_])(%s)(?![A-Za-z0-9_])"
                           % "|".join(sorted(map(re.escape, names), key=len, reverse=True)))
-        hits, excepted = [], {}
+        hits = []
         for path in searched_files():
             rel = str(path.relative_to(REPO))
             for n, line in enumerate(path.read_text(errors="replace").splitlines(), 1):
                 for m in word.finditer(line):
-                    if m.group(1) in NOT_YET_FROM_THE_CATALOGUE.get(rel, ()):
-                        excepted.setdefault(rel, set()).add(m.group(1))
-                    else:
-                        hits.append("%s:%d: %s" % (rel, n, m.group(1)))
+                    hits.append("%s:%d: %s" % (rel, n, m.group(1)))
         self.assertEqual(hits, [], "case names outside the bench sources and tests:\n"
                          + "\n".join(hits))
-        self.assertEqual(excepted, NOT_YET_FROM_THE_CATALOGUE,
-                         "NOT_YET_FROM_THE_CATALOGUE lists names a file no longer has: "
-                         "drop them from it")
 
     def test_the_search_finds_a_planted_name(self):
         # The test above must be able to fail: the same pattern on a line

@@ -46,12 +46,45 @@ def _row(backend, case, run, spin, p50_ns, cpu_ns, rounds, with_cpu=True):
     return row
 
 
+def _entry(name, kind, section, runs, floor):
+    """A catalogue entry for a fixture case (bench/harness.h's fields)."""
+    return {"name": name, "kind": kind, "section": section, "floor": floor, "floor_when": {},
+            "description": "SYNTHETIC fixture case %s" % name, "control": False,
+            "needs_pair": kind != "local", "measured": [], "scaling_param": "",
+            "not_profiled": "", "modes": ["single"],
+            "source": {"file": "tests/tools/test_report_idle.py", "function": "_entry"},
+            "params": {"run": list(runs)}}
+
+
+def _catalogue():
+    """The legacy catalogue (the fixture's other rows) with this section's
+    cases added, as results.json carries it: which cases are drawn here
+    comes from their `section`, not from names in tools/."""
+    with open(os.path.join(tl.REPO, "bench", "catalogue_legacy.json"), encoding="utf-8") as f:
+        groups = json.load(f)["groups"]
+    idle = ("cross_wake_responsive", "cross_wake_idle_gap")
+    for name in idle:
+        groups["executor"]["cases"].append(
+            _entry(name, "cross", "idle", ("busy", "parked", "spin_park"), "pingpong"))
+        for peer in PEERS:
+            groups[peer]["cases"].append(_entry(name, "peer", "idle", ("busy", "parked"),
+                                                "pingpong"))
+    timer = next((c for c in groups["executor"]["cases"] if c["name"] == "timer_fire"), None)
+    if timer is None:
+        timer = _entry("timer_fire", "local", "", ("busy", "parked", "spin_park"),
+                       "indirect_call")
+        groups["executor"]["cases"].append(timer)
+    timer["section"] = "timer_lateness"
+    return {"schema": 1, "groups": groups}
+
+
 def add_idle_rows(path, rounds=5, with_cpu=True):
     """Keeps the fixture's pingpong floor (the cases' floor) and adds the rows
     of this section: a small report draws in seconds."""
     with open(path, encoding="utf-8") as f:
         data = json.load(f)
     data["results"] = [r for r in data["results"] if r["case"] == "pingpong"]
+    data["catalogue"] = _catalogue()
     for case in ("cross_wake_responsive", "cross_wake_idle_gap"):
         for (run, spin), (p50, cpu) in NXRT.items():
             for backend in ("malloc", "slab"):
@@ -130,15 +163,11 @@ class IdleSectionTest(unittest.TestCase):
 
     def test_cross_table_tells_the_strategies_apart(self):
         # One row per idle strategy in the cross-thread table, and no cross
-        # chart when only these cases ran (they have their own). The
-        # fixture has no catalogue, so the cases' kind is given here.
-        from unittest import mock
-        from nxbench_lib import cases as C
+        # chart when only these cases ran (they have their own).
         from nxbench_lib import report_latency as L
         from nxbench_lib import results as R
         data = R.load(os.path.join(self.dir, "results.json"))
-        with mock.patch.object(C, "cases_of_kind", lambda kind: list(L.IDLE_CASES)):
-            blocks = L.cross_blocks(data["results"], "cycles", None)
+        blocks = L.cross_blocks(data["results"], "cycles", None)
         self.assertNotIn("img", [b.kind for b in blocks])
         table = next(b for b in blocks if b.kind == "table")
         self.assertIn(["cross_wake_responsive", "cross_l3", "run=spin_park, spin_ns=1000",
@@ -153,12 +182,13 @@ class IdleSectionTest(unittest.TestCase):
 
 class IdleOddInputTest(unittest.TestCase):
     def test_without_the_reference_backend(self):
-        from nxbench_lib import report_latency as L
+        from nxbench_lib import report_idle as I
+        from nxbench_lib import results as R
         d = tl.tempdir(self)
         path = tl.make_results(os.path.join(d, "results.json"), "--rounds", "3")
         add_idle_rows(path, 3)
-        rows = [r for r in tl.load_json(path)["results"] if r["backend"] != "malloc"]
-        md = "\n".join(str(getattr(b, "text", "")) for b in L.idle_blocks(rows, "malloc"))
+        rows = [r for r in R.load(path)["results"] if r["backend"] != "malloc"]
+        md = "\n".join(str(getattr(b, "text", "")) for b in I.idle_blocks(rows, "malloc"))
         self.assertIn("nxrt is the slab backend", md)
 
     def test_one_round_draws_without_bars(self):

@@ -3,15 +3,16 @@
 The report opens with a one-screen summary (per row, the backends ranked
 with their verdicts) and the noise gauge, then every ratio with its
 interval, then the details: latency tables and charts with each round's
-range, scaling with live tasks, cross-thread wakes, the network cases with
-the peers (report_net.py), and a callgrind profile
-if one was written beside it. Sections: report_verdicts.py and
-report_latency.py; rendering: report_render.py.
+range, scaling with live tasks, cross-thread wakes, the idle strategies
+(report_idle.py), the network cases with the peers (report_net.py), and a
+callgrind profile if one was written beside it. Sections: report_verdicts.py,
+report_latency.py, report_idle.py, report_net.py; rendering: report_render.py.
 """
 import os
 
 from nxbench_lib import CliError
 from nxbench_lib import cases as C
+from nxbench_lib import report_idle as I
 from nxbench_lib import report_latency as L
 from nxbench_lib import report_net as N
 from nxbench_lib import report_render as W
@@ -111,7 +112,7 @@ def build_blocks(data, out, unit, reference=None):
     blocks += L.curve_blocks(rows, unit, step)
     blocks += L.scaling_blocks(rows, unit, step)
     blocks += L.cross_blocks(rows, unit, step)
-    blocks += L.idle_blocks(rows, analysis.reference)
+    blocks += I.idle_blocks(rows, analysis.reference)
     blocks += N.net_blocks(data, unit, analysis.noise.band)
     blocks += L.profile_blocks(out)
     blocks += L.machine_blocks(data)
