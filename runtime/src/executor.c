@@ -208,6 +208,35 @@ static inline void nx_task_free_inline(nx_executor *ex, nx_task *t) {
 
 void nx__task_free(nx_executor *ex, nx_task *t) { nx_task_free_inline(ex, t); }
 
+/* Calls the allocator's alloc as a callback: the run loop, shutdown and
+ * destroy refuse to start under it, as under a free (the spawn that called
+ * it is half done). Spawns and reservations from inside it work. A depth
+ * count, not a saved in_run: two stores, no spill on the fast spawn. */
+static inline __attribute__((always_inline)) void *nx_alloc_guarded(nx_executor *ex,
+                                                                    const nx_allocator *a,
+                                                                    size_t size, size_t align) {
+  ex->in_alloc++;
+  void *mem = a->alloc(a->ctx, size, align);
+  ex->in_alloc--;
+  return mem;
+}
+
+/* After an alloc that changed table_used (it spawned, reserved or freed on
+ * this executor): the room checked before the call may be gone. Room in the
+ * table and the ring depends only on table_used (each ring entry is a
+ * distinct allocated task; capacities only grow), so an unchanged count
+ * needs no second look. Makes room again, or gives `mem` back. */
+static __attribute__((noinline, cold)) int nx_room_after_alloc(nx_executor *ex, void *mem,
+                                                               size_t size, size_t align) {
+  int rc = nx_make_room(ex);
+  if (rc < 0) {
+    ex->in_alloc++; /* the free is a callback too */
+    ex->alloc->free(ex->alloc->ctx, mem, size, align);
+    ex->in_alloc--;
+  }
+  return rc;
+}
+
 /* Frees a task's storage for a call that may come from outside the run loop
  * (the last waker or join handle dropped, a reservation given back): the
  * allocator's free is a callback, so the run loop refuses to start under it
@@ -267,8 +296,11 @@ static inline __attribute__((always_inline)) int nx_reserve_generic(nx_executor 
     t = mem;
     storage = NX_TF_SLAB;
   } else {
-    mem = ex->alloc->alloc(ex->alloc->ctx, size, align);
+    uint32_t used = ex->table_used;
+    mem = nx_alloc_guarded(ex, ex->alloc, size, align);
     if (mem == NULL) return NX_ENOMEM;
+    if (NX_UNLIKELY(ex->table_used != used) && (rc = nx_room_after_alloc(ex, mem, size, align)) < 0)
+      return rc;
     t = mem;
     t->free_fn = ex->alloc->free;
     t->free_ctx = ex->alloc->ctx;
@@ -422,8 +454,13 @@ int nx_spawn(nx_executor *ex, const nx_future_desc *desc, const void *init, nx_t
                 desc->size <= ((size_t)1 << 30))) {
     size_t size = NX_TASK_HEADER_SIZE + nx_round16(desc->size);
     const nx_allocator *a = ex->alloc;
-    nx_task *t = a->alloc(a->ctx, size, 16);
+    uint32_t used = ex->table_used;
+    nx_task *t = nx_alloc_guarded(ex, a, size, 16);
     if (NX_UNLIKELY(t == NULL)) return NX_ENOMEM; /* every other check passed */
+    if (NX_UNLIKELY(ex->table_used != used)) {
+      int rc = nx_room_after_alloc(ex, t, size, 16);
+      if (rc < 0) return rc;
+    }
     t->free_fn = a->free;
     t->free_ctx = a->ctx;
     return nx_spawn_fast_finish(ex, t, desc, init, size, id_out, 0);
@@ -524,14 +561,14 @@ static void nx_drain_inbox(nx_executor *ex) {
   }
 }
 
-/* The run loop's entry checks, in the documented precedence. `in_run` (not
- * cx.task, which is NULL while a drop function or a service hook runs) is
+/* The run loop's entry checks, in the documented precedence. `in_run` and
+ * `in_alloc` (not cx.task, which is NULL while a drop function or a service hook runs) is
  * what says the loop or a callback is on the stack. */
 static inline int nx_check_runnable(nx_executor *ex) {
   if (ex == NULL) return NX_EINVAL;
   if (NX_UNLIKELY(ex->shut || ex->shutting_down)) return NX_ESHUTDOWN;
   if (NX_UNLIKELY(!nx__on_owner(ex))) return NX_EWRONGTHREAD;
-  if (NX_UNLIKELY(ex->in_run)) return NX_EBUSY;
+  if (NX_UNLIKELY(ex->in_run | (ex->in_alloc != 0))) return NX_EBUSY;
   return NX_OK;
 }
 
@@ -765,7 +802,7 @@ int nx_executor_shutdown(nx_executor *ex) {
     pthread_mutex_unlock(&ex->lock);
     return shut ? NX_OK : NX_EWRONGTHREAD;
   }
-  if (ex->in_run || ex->shutting_down) return NX_EBUSY;
+  if (ex->in_run || ex->in_alloc != 0 || ex->shutting_down) return NX_EBUSY;
   ex->shutting_down = true;
 
   /* 1. Services let go of the wakers they hold; every live future is
