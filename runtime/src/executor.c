@@ -129,9 +129,16 @@ static inline bool nx_entry_in_use(const nx_table_entry *e) {
   return ((uintptr_t)e->task & NX_ENTRY_FREE_TAG) == 0 && e->task != NULL;
 }
 
+/* Room. `table_used` counts the entries taken plus one per spawn or reserve
+ * inside an allocator call (in_alloc): such a call holds its room before it
+ * calls out, so whatever the allocator spawns meanwhile cannot take it.
+ * The table has a free entry for every count below table_cap, and the ring
+ * (each entry a distinct allocated task) a slot for every count below its
+ * capacity; both only grow. */
+
 /* Grows the table and/or ring so one more task fits. Slow path of reserve. */
 static int nx_make_room_slow(nx_executor *ex) {
-  if (ex->table_free == NX_TABLE_NONE && ex->table_hwm == ex->table_cap) {
+  if (ex->table_used >= ex->table_cap) {
     if (ex->table_cap >= UINT32_MAX / 2) return NX_ENOMEM;
     uint32_t cap = ex->table_cap * 2;
     nx_table_entry *t = realloc(ex->table, sizeof *t * cap);
@@ -156,13 +163,13 @@ static int nx_make_room_slow(nx_executor *ex) {
 }
 
 static inline int nx_make_room(nx_executor *ex) {
-  if (NX_LIKELY((ex->table_free != NX_TABLE_NONE || ex->table_hwm < ex->table_cap) &&
-                ex->table_used < ex->ring_mask + 1))
+  if (NX_LIKELY(ex->table_used < ex->table_cap && ex->table_used < ex->ring_mask + 1))
     return NX_OK;
   return nx_make_room_slow(ex);
 }
 
-static inline uint32_t nx_table_take(nx_executor *ex, nx_task *t, uint32_t size) {
+/* Fills a free entry for `t`, whose room is already counted in table_used. */
+static inline uint32_t nx_table_fill(nx_executor *ex, nx_task *t, uint32_t size) {
   uint32_t slot = ex->table_free;
   nx_table_entry *e;
   if (slot != NX_TABLE_NONE) {
@@ -177,8 +184,12 @@ static inline uint32_t nx_table_take(nx_executor *ex, nx_task *t, uint32_t size)
   }
   e->task = t;
   e->size = size;
-  ex->table_used++;
   return slot;
+}
+
+static inline uint32_t nx_table_take(nx_executor *ex, nx_task *t, uint32_t size) {
+  ex->table_used++;
+  return nx_table_fill(ex, t, size);
 }
 
 static inline size_t nx_table_release(nx_executor *ex, uint32_t slot) {
@@ -208,35 +219,6 @@ static inline void nx_task_free_inline(nx_executor *ex, nx_task *t) {
 
 void nx__task_free(nx_executor *ex, nx_task *t) { nx_task_free_inline(ex, t); }
 
-/* Calls the allocator's alloc as a callback: the run loop, shutdown and
- * destroy refuse to start under it, as under a free (the spawn that called
- * it is half done). Spawns and reservations from inside it work. A depth
- * count, not a saved in_run: two stores, no spill on the fast spawn. */
-static inline __attribute__((always_inline)) void *nx_alloc_guarded(nx_executor *ex,
-                                                                    const nx_allocator *a,
-                                                                    size_t size, size_t align) {
-  ex->in_alloc++;
-  void *mem = a->alloc(a->ctx, size, align);
-  ex->in_alloc--;
-  return mem;
-}
-
-/* After an alloc that changed table_used (it spawned, reserved or freed on
- * this executor): the room checked before the call may be gone. Room in the
- * table and the ring depends only on table_used (each ring entry is a
- * distinct allocated task; capacities only grow), so an unchanged count
- * needs no second look. Makes room again, or gives `mem` back. */
-static __attribute__((noinline, cold)) int nx_room_after_alloc(nx_executor *ex, void *mem,
-                                                               size_t size, size_t align) {
-  int rc = nx_make_room(ex);
-  if (rc < 0) {
-    ex->in_alloc++; /* the free is a callback too */
-    ex->alloc->free(ex->alloc->ctx, mem, size, align);
-    ex->in_alloc--;
-  }
-  return rc;
-}
-
 /* Frees a task's storage for a call that may come from outside the run loop
  * (the last waker or join handle dropped, a reservation given back): the
  * allocator's free is a callback, so the run loop refuses to start under it
@@ -246,6 +228,23 @@ void nx__task_free_guarded(nx_executor *ex, nx_task *t) {
   ex->in_run = true;
   nx_task_free_inline(ex, t);
   if (outer) ex->in_run = false;
+}
+
+/* Calls the allocator's alloc as a callback: the run loop, shutdown and
+ * destroy refuse to start under it, as under a free (the spawn that called
+ * it is half done); spawns and reservations from inside it work. The room
+ * the caller checked is held first (see "Room"): on success the caller
+ * fills it with nx_table_fill. */
+static inline __attribute__((always_inline)) void *nx_alloc_holding_room(nx_executor *ex,
+                                                                         const nx_allocator *a,
+                                                                         size_t size,
+                                                                         size_t align) {
+  ex->table_used++;
+  ex->in_alloc++;
+  void *mem = a->alloc(a->ctx, size, align);
+  ex->in_alloc--;
+  if (NX_UNLIKELY(mem == NULL)) ex->table_used--;
+  return mem;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -296,11 +295,8 @@ static inline __attribute__((always_inline)) int nx_reserve_generic(nx_executor 
     t = mem;
     storage = NX_TF_SLAB;
   } else {
-    uint32_t used = ex->table_used;
-    mem = nx_alloc_guarded(ex, ex->alloc, size, align);
+    mem = nx_alloc_holding_room(ex, ex->alloc, size, align);
     if (mem == NULL) return NX_ENOMEM;
-    if (NX_UNLIKELY(ex->table_used != used) && (rc = nx_room_after_alloc(ex, mem, size, align)) < 0)
-      return rc;
     t = mem;
     t->free_fn = ex->alloc->free;
     t->free_ctx = ex->alloc->ctx;
@@ -311,7 +307,7 @@ static inline __attribute__((always_inline)) int nx_reserve_generic(nx_executor 
   /* cross_next is not initialised: only a push writes it, and only the
    * inbox's consumer reads it, after that push. */
   t->ex = ex;
-  t->slot = nx_table_take(ex, t, (uint32_t)size);
+  t->slot = storage ? nx_table_take(ex, t, (uint32_t)size) : nx_table_fill(ex, t, (uint32_t)size);
   t->join_off16 = (uint16_t)(join_off / 16);
   t->flags = (uint8_t)(storage | (((unsigned)__builtin_ctzl(align) - 3) << NX_TF_ALIGN_SHIFT));
   if (join_off) {
@@ -400,8 +396,7 @@ static inline __attribute__((always_inline)) bool nx_spawn_fast_ok(const nx_exec
   return NX_LIKELY(desc->poll != NULL && desc->output_size == 0 && align <= 16 &&
                    ((NX_FAST_ALIGNS >> align) & 1) != 0 &&
                    !(ex->shutting_down | ex->shut) && nx__on_owner(ex) &&
-                   (ex->table_free != NX_TABLE_NONE || ex->table_hwm < ex->table_cap) &&
-                   ex->table_used <= ex->ring_mask);
+                   ex->table_used < ex->table_cap && ex->table_used <= ex->ring_mask);
 }
 
 /* Header, id entry and ready-ring entry of a task the fast path allocated
@@ -414,7 +409,8 @@ static inline __attribute__((always_inline)) int nx_spawn_fast_finish(
   t->drop = desc->drop;
   atomic_init(&t->state, NX_ST_REF);
   t->ex = ex;
-  uint32_t slot = nx_table_take(ex, t, (uint32_t)size);
+  /* the slab's room is taken here; an allocator call held it already */
+  uint32_t slot = storage ? nx_table_take(ex, t, (uint32_t)size) : nx_table_fill(ex, t, (uint32_t)size);
   t->slot = slot;
   t->join_off16 = 0;
   t->queued = 1;
@@ -454,13 +450,8 @@ int nx_spawn(nx_executor *ex, const nx_future_desc *desc, const void *init, nx_t
                 desc->size <= ((size_t)1 << 30))) {
     size_t size = NX_TASK_HEADER_SIZE + nx_round16(desc->size);
     const nx_allocator *a = ex->alloc;
-    uint32_t used = ex->table_used;
-    nx_task *t = nx_alloc_guarded(ex, a, size, 16);
+    nx_task *t = nx_alloc_holding_room(ex, a, size, 16);
     if (NX_UNLIKELY(t == NULL)) return NX_ENOMEM; /* every other check passed */
-    if (NX_UNLIKELY(ex->table_used != used)) {
-      int rc = nx_room_after_alloc(ex, t, size, 16);
-      if (rc < 0) return rc;
-    }
     t->free_fn = a->free;
     t->free_ctx = a->ctx;
     return nx_spawn_fast_finish(ex, t, desc, init, size, id_out, 0);
@@ -537,7 +528,7 @@ bool nx__executor_valid(const nx_executor *ex) {
     if (t->queued != 1 || t->ex != ex || nx__ring_count(ex, t) != 1) return false;
     stale += (t->flags & NX_TF_DONE) != 0;
   }
-  return used == ex->table_used && used + free_len == ex->table_hwm &&
+  return used + ex->in_alloc == ex->table_used && used + free_len == ex->table_hwm &&
          ex->live <= used - reserved && stale == ex->stale;
 }
 
@@ -729,7 +720,7 @@ static inline bool nx_freeing_here(const nx_executor *ex) {
 size_t nx_executor_live_tasks(const nx_executor *ex) { return ex ? ex->live : 0; }
 size_t nx_executor_allocated_tasks(const nx_executor *ex) {
   if (ex == NULL) return 0;
-  if (!ex->shut || nx_freeing_here(ex)) return ex->table_used;
+  if (!ex->shut || nx_freeing_here(ex)) return ex->table_used - ex->in_alloc;
   /* After shutdown other threads free orphans under the lock. */
   nx_executor *mut = (nx_executor *)ex;
   pthread_mutex_lock(&mut->lock);
