@@ -553,8 +553,8 @@ static void nx_drain_inbox(nx_executor *ex) {
 }
 
 /* The run loop's entry checks, in the documented precedence. `in_run` and
- * `in_alloc` (not cx.task, which is NULL while a drop function or a service hook runs) is
- * what says the loop or a callback is on the stack. */
+ * `in_alloc` (not cx.task, which is NULL while a drop function or a service
+ * hook runs) say the loop or a callback is on the stack. */
 static inline int nx_check_runnable(nx_executor *ex) {
   if (ex == NULL) return NX_EINVAL;
   if (NX_UNLIKELY(ex->shut || ex->shutting_down)) return NX_ESHUTDOWN;
