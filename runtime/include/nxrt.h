@@ -39,7 +39,13 @@
  *     nx_cancel, in a waker drop or join handle release you make at top
  *     level, in nx_reserve_abort, at shutdown;
  *   - a service hook: timers firing and IO events dispatched by the run loop
- *     wake and drop wakers (and so may free, as above).
+ *     wake and drop wakers (and so may free, as above);
+ *   - an allocator's alloc, called by nx_spawn and nx_reserve (and so by
+ *     nx_block_on): the calling spawn already holds the id-table entry and
+ *     ready-ring room of its task, so spawns and reservations made inside
+ *     the alloc take (or grow) other room, and the calling spawn then
+ *     completes as documented (nx_executor_allocated_tasks does not count
+ *     it until then).
  * From every one of them:
  *   - nx_run_once, nx_run and nx_block_on return NX_EBUSY (NX_ESHUTDOWN
  *     during shutdown), nx_executor_shutdown returns NX_EBUSY, and
@@ -50,7 +56,8 @@
  *     after its poll), wakers, join handles, queries, services, channels,
  *     other executors. The cx functions need the poll's own cx.
  * An allocator's free must tolerate being re-entered by its own alloc (a
- * spawn from inside it) or not call nxrt at all. In shutdown's last step,
+ * spawn from inside it), and an alloc that spawns or reserves with the same
+ * allocator must tolerate being re-entered by itself, or not call nxrt. In shutdown's last step,
  * and after shutdown when the last waker of an orphaned task is dropped (on
  * whatever thread), the free runs under the executor's lock: there
  * nx_executor_destroy does nothing, nx_executor_shutdown, _allocated_tasks
@@ -188,7 +195,10 @@ typedef struct nx_cx nx_cx;        /* poll context: valid only during a poll */
 /* ------------------------------------------------------------------------ */
 
 /* A task allocator. `alloc` returns storage of at least `size` bytes aligned
- * to `align` (a power of two, 8..64), or NULL. `free` receives the same size
+ * to `align` (a power of two, 8..64), or NULL. Both are callbacks (see
+ * "Callbacks and re-entrancy"): from inside them spawns work, and the run
+ * loop, nx_executor_shutdown and nx_executor_destroy refuse (NX_EBUSY /
+ * nothing). `free` receives the same size
  * and alignment that were allocated (sized free). `ctx` is passed to both.
  * `version` reports the version of the library actually linked in the running
  * process (so a mislinked binary cannot pose as another backend); may be NULL.
@@ -443,7 +453,7 @@ int nx_executor_create(const nx_executor_config *cfg, nx_executor **out);
  * no-ops. Idempotent: NX_OK again, from any thread. NX_EINVAL for NULL,
  * NX_EWRONGTHREAD from a thread that does not own the executor (before
  * shutdown), NX_EBUSY from a callback (a poll or drop function, an
- * allocator's free) or while it is already running. */
+ * allocator's alloc or free) or while it is already running. */
 int nx_executor_shutdown(nx_executor *ex);
 /* Shutdown, then releases the executor. Slots still referenced by wakers or
  * join handles held elsewhere (other threads, structures the user keeps, a
@@ -455,7 +465,7 @@ int nx_executor_shutdown(nx_executor *ex);
  * be kept (builds without NDEBUG print a warning to stderr here when it is
  * not 0). The `ex` pointer must not be used after this call. NULL is a
  * no-op. Called from a callback (a poll or drop function, an allocator's
- * free) or from a thread that does not own the executor, it does nothing
+ * alloc or free) or from a thread that does not own the executor, it does nothing
  * (nx_executor_shutdown would return NX_EBUSY / NX_EWRONGTHREAD): the
  * executor stays usable. */
 void nx_executor_destroy(nx_executor *ex);

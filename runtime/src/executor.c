@@ -129,9 +129,16 @@ static inline bool nx_entry_in_use(const nx_table_entry *e) {
   return ((uintptr_t)e->task & NX_ENTRY_FREE_TAG) == 0 && e->task != NULL;
 }
 
+/* Room. `table_used` counts the entries taken plus one per spawn or reserve
+ * inside an allocator call (in_alloc): such a call holds its room before it
+ * calls out, so whatever the allocator spawns meanwhile cannot take it.
+ * The table has a free entry for every count below table_cap, and the ring
+ * (each entry a distinct allocated task) a slot for every count below its
+ * capacity; both only grow. */
+
 /* Grows the table and/or ring so one more task fits. Slow path of reserve. */
 static int nx_make_room_slow(nx_executor *ex) {
-  if (ex->table_free == NX_TABLE_NONE && ex->table_hwm == ex->table_cap) {
+  if (ex->table_used >= ex->table_cap) {
     if (ex->table_cap >= UINT32_MAX / 2) return NX_ENOMEM;
     uint32_t cap = ex->table_cap * 2;
     nx_table_entry *t = realloc(ex->table, sizeof *t * cap);
@@ -156,13 +163,13 @@ static int nx_make_room_slow(nx_executor *ex) {
 }
 
 static inline int nx_make_room(nx_executor *ex) {
-  if (NX_LIKELY((ex->table_free != NX_TABLE_NONE || ex->table_hwm < ex->table_cap) &&
-                ex->table_used < ex->ring_mask + 1))
+  if (NX_LIKELY(ex->table_used < ex->table_cap && ex->table_used < ex->ring_mask + 1))
     return NX_OK;
   return nx_make_room_slow(ex);
 }
 
-static inline uint32_t nx_table_take(nx_executor *ex, nx_task *t, uint32_t size) {
+/* Fills a free entry for `t`, whose room is already counted in table_used. */
+static inline uint32_t nx_table_fill(nx_executor *ex, nx_task *t, uint32_t size) {
   uint32_t slot = ex->table_free;
   nx_table_entry *e;
   if (slot != NX_TABLE_NONE) {
@@ -177,8 +184,12 @@ static inline uint32_t nx_table_take(nx_executor *ex, nx_task *t, uint32_t size)
   }
   e->task = t;
   e->size = size;
-  ex->table_used++;
   return slot;
+}
+
+static inline uint32_t nx_table_take(nx_executor *ex, nx_task *t, uint32_t size) {
+  ex->table_used++;
+  return nx_table_fill(ex, t, size);
 }
 
 static inline size_t nx_table_release(nx_executor *ex, uint32_t slot) {
@@ -217,6 +228,23 @@ void nx__task_free_guarded(nx_executor *ex, nx_task *t) {
   ex->in_run = true;
   nx_task_free_inline(ex, t);
   if (outer) ex->in_run = false;
+}
+
+/* Calls the allocator's alloc as a callback: the run loop, shutdown and
+ * destroy refuse to start under it, as under a free (the spawn that called
+ * it is half done); spawns and reservations from inside it work. The room
+ * the caller checked is held first (see "Room"): on success the caller
+ * fills it with nx_table_fill. */
+static inline __attribute__((always_inline)) void *nx_alloc_holding_room(nx_executor *ex,
+                                                                         const nx_allocator *a,
+                                                                         size_t size,
+                                                                         size_t align) {
+  ex->table_used++;
+  ex->in_alloc++;
+  void *mem = a->alloc(a->ctx, size, align);
+  ex->in_alloc--;
+  if (NX_UNLIKELY(mem == NULL)) ex->table_used--;
+  return mem;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -267,7 +295,7 @@ static inline __attribute__((always_inline)) int nx_reserve_generic(nx_executor 
     t = mem;
     storage = NX_TF_SLAB;
   } else {
-    mem = ex->alloc->alloc(ex->alloc->ctx, size, align);
+    mem = nx_alloc_holding_room(ex, ex->alloc, size, align);
     if (mem == NULL) return NX_ENOMEM;
     t = mem;
     t->free_fn = ex->alloc->free;
@@ -279,7 +307,7 @@ static inline __attribute__((always_inline)) int nx_reserve_generic(nx_executor 
   /* cross_next is not initialised: only a push writes it, and only the
    * inbox's consumer reads it, after that push. */
   t->ex = ex;
-  t->slot = nx_table_take(ex, t, (uint32_t)size);
+  t->slot = storage ? nx_table_take(ex, t, (uint32_t)size) : nx_table_fill(ex, t, (uint32_t)size);
   t->join_off16 = (uint16_t)(join_off / 16);
   t->flags = (uint8_t)(storage | (((unsigned)__builtin_ctzl(align) - 3) << NX_TF_ALIGN_SHIFT));
   if (join_off) {
@@ -368,8 +396,7 @@ static inline __attribute__((always_inline)) bool nx_spawn_fast_ok(const nx_exec
   return NX_LIKELY(desc->poll != NULL && desc->output_size == 0 && align <= 16 &&
                    ((NX_FAST_ALIGNS >> align) & 1) != 0 &&
                    !(ex->shutting_down | ex->shut) && nx__on_owner(ex) &&
-                   (ex->table_free != NX_TABLE_NONE || ex->table_hwm < ex->table_cap) &&
-                   ex->table_used <= ex->ring_mask);
+                   ex->table_used < ex->table_cap && ex->table_used <= ex->ring_mask);
 }
 
 /* Header, id entry and ready-ring entry of a task the fast path allocated
@@ -382,7 +409,8 @@ static inline __attribute__((always_inline)) int nx_spawn_fast_finish(
   t->drop = desc->drop;
   atomic_init(&t->state, NX_ST_REF);
   t->ex = ex;
-  uint32_t slot = nx_table_take(ex, t, (uint32_t)size);
+  /* the slab's room is taken here; an allocator call held it already */
+  uint32_t slot = storage ? nx_table_take(ex, t, (uint32_t)size) : nx_table_fill(ex, t, (uint32_t)size);
   t->slot = slot;
   t->join_off16 = 0;
   t->queued = 1;
@@ -422,7 +450,7 @@ int nx_spawn(nx_executor *ex, const nx_future_desc *desc, const void *init, nx_t
                 desc->size <= ((size_t)1 << 30))) {
     size_t size = NX_TASK_HEADER_SIZE + nx_round16(desc->size);
     const nx_allocator *a = ex->alloc;
-    nx_task *t = a->alloc(a->ctx, size, 16);
+    nx_task *t = nx_alloc_holding_room(ex, a, size, 16);
     if (NX_UNLIKELY(t == NULL)) return NX_ENOMEM; /* every other check passed */
     t->free_fn = a->free;
     t->free_ctx = a->ctx;
@@ -500,7 +528,7 @@ bool nx__executor_valid(const nx_executor *ex) {
     if (t->queued != 1 || t->ex != ex || nx__ring_count(ex, t) != 1) return false;
     stale += (t->flags & NX_TF_DONE) != 0;
   }
-  return used == ex->table_used && used + free_len == ex->table_hwm &&
+  return used + ex->in_alloc == ex->table_used && used + free_len == ex->table_hwm &&
          ex->live <= used - reserved && stale == ex->stale;
 }
 
@@ -524,14 +552,14 @@ static void nx_drain_inbox(nx_executor *ex) {
   }
 }
 
-/* The run loop's entry checks, in the documented precedence. `in_run` (not
- * cx.task, which is NULL while a drop function or a service hook runs) is
- * what says the loop or a callback is on the stack. */
+/* The run loop's entry checks, in the documented precedence. `in_run` and
+ * `in_alloc` (not cx.task, which is NULL while a drop function or a service
+ * hook runs) say the loop or a callback is on the stack. */
 static inline int nx_check_runnable(nx_executor *ex) {
   if (ex == NULL) return NX_EINVAL;
   if (NX_UNLIKELY(ex->shut || ex->shutting_down)) return NX_ESHUTDOWN;
   if (NX_UNLIKELY(!nx__on_owner(ex))) return NX_EWRONGTHREAD;
-  if (NX_UNLIKELY(ex->in_run)) return NX_EBUSY;
+  if (NX_UNLIKELY(ex->in_run | (ex->in_alloc != 0))) return NX_EBUSY;
   return NX_OK;
 }
 
@@ -692,7 +720,7 @@ static inline bool nx_freeing_here(const nx_executor *ex) {
 size_t nx_executor_live_tasks(const nx_executor *ex) { return ex ? ex->live : 0; }
 size_t nx_executor_allocated_tasks(const nx_executor *ex) {
   if (ex == NULL) return 0;
-  if (!ex->shut || nx_freeing_here(ex)) return ex->table_used;
+  if (!ex->shut || nx_freeing_here(ex)) return ex->table_used - ex->in_alloc;
   /* After shutdown other threads free orphans under the lock. */
   nx_executor *mut = (nx_executor *)ex;
   pthread_mutex_lock(&mut->lock);
@@ -765,7 +793,7 @@ int nx_executor_shutdown(nx_executor *ex) {
     pthread_mutex_unlock(&ex->lock);
     return shut ? NX_OK : NX_EWRONGTHREAD;
   }
-  if (ex->in_run || ex->shutting_down) return NX_EBUSY;
+  if (ex->in_run || ex->in_alloc != 0 || ex->shutting_down) return NX_EBUSY;
   ex->shutting_down = true;
 
   /* 1. Services let go of the wakers they hold; every live future is

@@ -76,6 +76,9 @@ struct nx_executor {
   bool in_run;               /* the run loop, a cancel's drop or a callback is on the
                                 stack: re-entering the loop is NX_EBUSY. Set once per
                                 nx_run_once/nx_run/nx_block_on call, never per poll */
+  uint32_t in_alloc;         /* allocator calls a spawn or reserve is inside, each
+                                holding one count of table_used; like in_run for
+                                the loop, shutdown and destroy */
   bool shutting_down;        /* futures are being dropped: spawn refused */
   bool shut;                 /* shutdown finished */
 

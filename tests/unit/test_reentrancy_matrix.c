@@ -10,7 +10,8 @@
  * top-level nx_cancel and by nx_executor_shutdown; an allocator's free set
  * off by a waker dropped inside a drop function, by a waker dropped at top
  * level, and by the timer service hook (a sleep firing holds the last waker
- * of a task cancelled meanwhile). */
+ * of a task cancelled meanwhile); an allocator's alloc called by a spawn at
+ * top level and by a spawn inside a poll. */
 #include "nx_test.h"
 
 #include "nxrt_services.h"
@@ -26,7 +27,9 @@
   X(DROP_SHUTDOWN, "drop function run by nx_executor_shutdown")          \
   X(FREE_IN_DROP, "allocator free: a waker dropped inside a drop function") \
   X(FREE_TOP, "allocator free: the last waker dropped at top level")     \
-  X(FREE_IN_TIMER, "allocator free: the timer service hook firing a sleep")
+  X(FREE_IN_TIMER, "allocator free: the timer service hook firing a sleep") \
+  X(ALLOC_TOP, "allocator alloc: a top-level nx_spawn")                 \
+  X(ALLOC_IN_POLL, "allocator alloc: an nx_spawn inside a poll")
 
 enum ctx {
 #define CTX_ENUM(name, text) C_##name,
@@ -233,12 +236,24 @@ static void run_all_calls(void) {
 }
 
 /* ------------------------------------------------------------------------ */
-/* An allocator whose free runs the calls when it frees one armed pointer   */
+/* An allocator whose free runs the calls when it frees one armed pointer,  */
+/* and whose alloc runs them once when armed                                */
 /* ------------------------------------------------------------------------ */
 
 static nx_test_alloc_stats stats;
 static void *armed;
 static int free_ran_calls;
+static int alloc_armed;
+static int alloc_ran_calls;
+
+static void *hook_alloc(void *ctx, size_t size, size_t align) {
+  if (alloc_armed) {
+    alloc_armed = 0; /* the spawns among the calls allocate too */
+    run_all_calls();
+    alloc_ran_calls++;
+  }
+  return nx_test_counting_alloc(ctx, size, align);
+}
 
 static void hook_free(void *ctx, void *p, size_t size, size_t align) {
   if (p != NULL && p == armed) {
@@ -257,6 +272,7 @@ typedef struct {
   int ready;          /* its poll returns READY */
   int calls_in_poll;
   int calls_in_drop;
+  int spawn_in_poll;  /* ALLOC_IN_POLL: spawn with the alloc armed */
   nx_waker victim;    /* FREE_IN_DROP: the last waker of a completed task */
 } ctx_ctl;
 typedef struct { ctx_ctl *ctl; } ctx_fut;
@@ -267,6 +283,11 @@ static nx_poll ctx_poll(void *s, nx_cx *cx) {
     fx.cx = cx;
     run_all_calls();
     fx.cx = NULL;
+  }
+  if (c->spawn_in_poll) {
+    nx_future_desc d = {ready_poll, NULL, 0, 0, 0};
+    alloc_armed = 1;
+    NX_CHECK_OK(nx_spawn(nx_cx_executor(cx), &d, NULL, NULL, NULL));
   }
   return c->ready ? NX_READY : NX_PENDING;
 }
@@ -303,7 +324,7 @@ static void scenario(enum ctx ctx) {
   memset(&stats, 0, sizeof stats);
   fx.ctx = ctx;
   NX_CHECK(pipe(fx.pipe_fd) == 0);
-  nx_allocator alloc = {"hook", nx_test_counting_alloc, hook_free, NULL, &stats};
+  nx_allocator alloc = {"hook", hook_alloc, hook_free, NULL, &stats};
   nx_slab_config sc;
   NX_CHECK_OK(nx_slab_config_init(&sc));
   fx.ex = nx_test_executor(0, 0, &alloc, &sc);
@@ -320,6 +341,7 @@ static void scenario(enum ctx ctx) {
   nx_future_desc hd = {hand_waker_poll, NULL, 0, 0, 0};
   calls_made = 0;
   free_ran_calls = 0;
+  alloc_ran_calls = 0;
   switch (ctx) {
     case C_POLL:
       ctl.calls_in_poll = 1;
@@ -373,6 +395,20 @@ static void scenario(enum ctx ctx) {
       nx_sleep_drop(&outside_sleep);
       break;
     }
+    case C_ALLOC_TOP: {
+      nx_future_desc d = {ready_poll, NULL, 0, 0, 0};
+      alloc_armed = 1;
+      NX_CHECK_OK(nx_spawn(fx.ex, &d, NULL, NULL, NULL));
+      NX_CHECK_EQ(alloc_ran_calls, 1);
+      break;
+    }
+    case C_ALLOC_IN_POLL:
+      ctl.spawn_in_poll = 1;
+      ctl.ready = 1;
+      NX_CHECK_OK(nx_spawn(fx.ex, &cd, &cf, NULL, NULL));
+      NX_CHECK_EQ(nx_run_once(fx.ex), 1);
+      NX_CHECK_EQ(alloc_ran_calls, 1);
+      break;
     case NCTX:
       break;
   }
