@@ -109,14 +109,12 @@ static int64_t nx_next_deadline(nx_executor *ex) {
   return best;
 }
 
-/* Between two IO readiness checks of the spin phase, this many pauses.
- * Data that arrives waits on average for half the interval, so a sparse
- * check puts most of a spin-then-park round trip's excess over busy mode
- * into that wait; each check is one epoll_wait that finds nothing while
- * idle, so it is the inbox's reaction time (one pause) it stretches, and
- * only while descriptors are registered. */
+/* Pauses between the spin's IO checks: an epoll_wait costs many pauses, so a
+ * check at every pause makes the spin mostly system calls for no earlier
+ * answer, while a sparse one leaves arriving data waiting for half the gap
+ * (tcp_echo_rtt / udp_echo_rtt run=spin_park in bench/README.md show both). */
 #ifndef NX_SPIN_IO_EVERY
-#define NX_SPIN_IO_EVERY 1
+#define NX_SPIN_IO_EVERY 8
 #endif
 
 /* Spins until the inbox has something or an IO event was dispatched (true),
