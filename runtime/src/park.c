@@ -116,21 +116,26 @@ static int64_t nx_next_deadline(nx_executor *ex) {
 #ifndef NX_SPIN_IO_EVERY
 #define NX_SPIN_IO_EVERY 8
 #endif
+static_assert(NX_SPIN_IO_EVERY % 8 == 0 && NX_SPIN_IO_EVERY > 0,
+              "the spin checks IO between its rounds of 8 pauses");
 
 /* Spins until the inbox has something or an IO event was dispatched (true),
  * or the clock reaches `until` (false). The inbox is read at every pause, so
- * a wake is seen within one pause (plus one check); the clock (a vDSO call)
- * every 8 pauses. IO is asked of epoll, never tried first as busy mode does:
- * a speculative wake would end the spin, and the next idle step would start
- * a fresh budget, so a socket waiting for data would keep the executor
- * spinning forever instead of parking. */
+ * a wake is seen within one pause; the clock (a vDSO call) every 8 pauses.
+ * IO is asked of epoll, never tried first as busy mode does: a speculative
+ * wake would end the spin, and the next idle step would start a fresh
+ * budget, so a socket waiting for data would keep the executor spinning
+ * instead of parking. */
 static bool nx_spin_until(nx_executor *ex, int64_t until) {
-  for (uint32_t pauses = 1;; pauses++) {
-    if (nx__inbox_peek(&ex->inbox)) return true;
-    __builtin_ia32_pause();
-    if (ex->epoll_sources != 0 && pauses % NX_SPIN_IO_EVERY == 0 && nx__poll_events(ex, 0) > 0)
+  for (uint32_t round = 1;; round++) {
+    for (int i = 0; i < 8; i++) {
+      if (nx__inbox_peek(&ex->inbox)) return true;
+      __builtin_ia32_pause();
+    }
+    if (ex->epoll_sources != 0 && round % (NX_SPIN_IO_EVERY / 8) == 0 &&
+        nx__poll_events(ex, 0) > 0)
       return true;
-    if (pauses % 8 == 0 && nx__now_ns() >= until) return false;
+    if (nx__now_ns() >= until) return false;
   }
 }
 
