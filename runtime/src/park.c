@@ -23,8 +23,10 @@
  * Busy mode never sets `parked`, so producers never make a syscall there.
  *
  * Spin-then-park (NX_RUN_SPIN_PARK): before E1 the executor spins for its
- * budget, reading the inbox head (relaxed) and the clock, then optionally
- * yields, then runs E1-E3 unchanged. `parked` stays 0 while it spins, so a
+ * budget, reading the inbox head (relaxed), IO readiness (epoll, no
+ * timeout) and the clock, then optionally yields, then runs E1-E3
+ * unchanged. An IO check may consume a late eventfd edge: harmless, as E2
+ * re-checks the inbox before any sleep. `parked` stays 0 while it spins, so a
  * producer then makes no syscall; the spin's own reads are only a shortcut,
  * never the reason to sleep: E2 re-checks after E1 whatever the spin saw
  * (tests/model/park_handshake.pml checks both, and that skipping E2 after a
@@ -107,17 +109,32 @@ static int64_t nx_next_deadline(nx_executor *ex) {
   return best;
 }
 
-/* Spins until the inbox has something (true) or the clock reaches `until`
- * (false). The inbox is read at every pause, so a wake is seen within one
- * pause; the clock (a vDSO call) every 8; IO readiness without blocking
- * every 512, so registered descriptors are not starved by a long budget. */
+/* Pauses between the spin's IO checks: an epoll_wait costs many pauses, so a
+ * check at every pause makes the spin mostly system calls for no earlier
+ * answer, while a sparse one leaves arriving data waiting for half the gap
+ * (tcp_echo_rtt / udp_echo_rtt run=spin_park in bench/README.md show both). */
+#ifndef NX_SPIN_IO_EVERY
+#define NX_SPIN_IO_EVERY 8
+#endif
+static_assert(NX_SPIN_IO_EVERY % 8 == 0 && NX_SPIN_IO_EVERY > 0,
+              "the spin checks IO between its rounds of 8 pauses");
+
+/* Spins until the inbox has something or an IO event was dispatched (true),
+ * or the clock reaches `until` (false). The inbox is read at every pause, so
+ * a wake is seen within one pause; the clock (a vDSO call) every 8 pauses.
+ * IO is asked of epoll, never tried first as busy mode does: a speculative
+ * wake would end the spin, and the next idle step would start a fresh
+ * budget, so a socket waiting for data would keep the executor spinning
+ * instead of parking. */
 static bool nx_spin_until(nx_executor *ex, int64_t until) {
   for (uint32_t round = 1;; round++) {
     for (int i = 0; i < 8; i++) {
       if (nx__inbox_peek(&ex->inbox)) return true;
       __builtin_ia32_pause();
     }
-    if (ex->epoll_sources != 0 && (round & 63) == 0 && nx__poll_events(ex, 0) > 0) return true;
+    if (ex->epoll_sources != 0 && round % (NX_SPIN_IO_EVERY / 8) == 0 &&
+        nx__poll_events(ex, 0) > 0)
+      return true;
     if (nx__now_ns() >= until) return false;
   }
 }
