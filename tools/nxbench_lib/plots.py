@@ -302,12 +302,27 @@ def floors_by_round(series, unit="cycles"):
     return _png(fig)
 
 
+def _label_groups(points, near=0.06):
+    """[(label, (x, y))]: points that sit within `near` decades of the first
+    of their run share one label ("1 us, 10 us, 50 us"), so budgets that
+    cost the same are not drawn as overprinted text."""
+    groups = []
+    for label, px, py in points:
+        x, y = math.log10(max(px[0], 1e-9)), math.log10(max(py[0], 1e-9))
+        if groups and abs(groups[-1][1] - x) <= near and abs(groups[-1][2] - y) <= near:
+            groups[-1][0].append(label)
+        else:
+            groups.append(([label], x, y, (px[0], py[0])))
+    return [(", ".join(g[0]), g[3]) for g in groups]
+
+
 def latency_vs_cpu(panels):
     """panels: [(title, [(backend, legend, is_peer, [(label, (x, xlo, xhi), (y, ylo, yhi))])])]
     with x = CPU µs per op of the loop's thread and y = round-trip latency in
     µs -> PNG. One line per backend through its points in the given order
-    (parked, spin budgets, busy), each point labelled (labels alternate
-    above and below the line so neighbours stay readable), with x and y bars."""
+    (parked, spin budgets, busy), each point labelled (points that coincide
+    share one label; labels alternate above and below the line so neighbours
+    stay readable), with x and y bars."""
     fig, axes = _grid(len(panels), 2, 6.2, 4.4)
     for ax, (title, lines) in zip(axes, panels):
         xs, ys = [], []
@@ -321,8 +336,8 @@ def latency_vs_cpu(panels):
                               [max(0.0, p[2][2] - p[2][0]) for p in points]],
                         marker="s" if is_peer else "o", markersize=4, capsize=2,
                         linestyle="--" if is_peer else "-", color=color, label=legend)
-            for i, (label, px, py) in enumerate(points):
-                ax.annotate(label, (px[0], py[0]), textcoords="offset points",
+            for i, (label, (px, py)) in enumerate(_label_groups(points)):
+                ax.annotate(label, (px, py), textcoords="offset points",
                             xytext=(4, 5 if i % 2 == 0 else -11), fontsize=7, color=color)
             xs += [v for p in points for v in p[1]]
             ys += [v for p in points for v in p[2]]
