@@ -12,6 +12,10 @@
 #include "executor.h"
 
 void nx__wake_remote(nx_task *t) {
+  nx_executor *ex = t->ex;
+  /* The head line is the next one this wake modifies: fetch it during the
+   * state CAS instead of after it (unused if the wake is deduplicated). */
+  nx__prefetch_for_write(&ex->inbox.head);
   uint64_t s = atomic_load_explicit(&t->state, memory_order_relaxed);
   /* Even when INBOX is already set (the wake is deduplicated) this is a
    * read-modify-write with release semantics, never a plain load: the
@@ -24,7 +28,6 @@ void nx__wake_remote(nx_task *t) {
   } while (!atomic_compare_exchange_weak_explicit(&t->state, &s, s | NX_ST_INBOX,
                                                   memory_order_acq_rel, memory_order_relaxed));
   if (s & NX_ST_INBOX) return; /* already on its way */
-  nx_executor *ex = t->ex;
   NX_ASSERT(NX_ST_REFS(s) != 0); /* the caller's waker holds a reference */
   nx__inbox_push(&ex->inbox, t);
   /* seq_cst: ordered after the push's exchange (see park.c). */
@@ -32,6 +35,10 @@ void nx__wake_remote(nx_task *t) {
 }
 
 static inline void nx_wake_by_ptr(nx_task *t) {
+  /* From another thread the header line is the executor's (it polled the
+   * task): take it exclusive at once for the state CAS to come, rather
+   * than shared for t->ex and then upgraded. */
+  nx__prefetch_for_write(&t->state);
   nx_executor *ex = t->ex;
   if (nx__on_owner(ex))
     nx__wake_local(ex, t);
