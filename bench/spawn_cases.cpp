@@ -38,7 +38,7 @@ void spawn_poll_free(benchmark::State& st, Env& env, Mode m, size_t bytes) {
   }
   CaseTimer timer(env);
   size_t n = env.samples_for(m);
-  size_t warmup = n / 10 < 100 ? 100 : n / 10;
+  size_t warmup = warmup_samples(n);
   for (auto _ : st)
     sample_loop(*env.samples, n, warmup, [] {}, [&] {
       for (int i = 0; i < kBatch; i++) {
@@ -63,7 +63,7 @@ void spawn_poll_free_one(benchmark::State& st, Env& env, size_t bytes) {
   int first_error = 0;
   CaseTimer timer(env);
   size_t n = env.samples_for(Mode::kBatched);
-  size_t warmup = n / 10 < 100 ? 100 : n / 10;
+  size_t warmup = warmup_samples(n);
   for (auto _ : st)
     sample_loop(*env.samples, n, warmup, [] {}, [&] {
       for (int i = 0; i < kBatch; i++) {
