@@ -54,7 +54,11 @@ void nx__wake_remote(nx_task *t) {
 static inline void nx_wake_by_ptr(nx_task *t) {
   /* From another thread the header line is the executor's (it polled the
    * task): take it exclusive at once for the state CAS to come, rather
-   * than shared for t->ex and then upgraded. */
+   * than shared for t->ex and then upgraded (on the executor's own thread
+   * the line is here already and the prefetch finds it). When a 16-aligned
+   * allocation splits the header, t->ex lies on the line the executor
+   * writes `queued` on, and reading it stays a second transfer on this
+   * path: cross_wake_busy shows it as the gap between malloc and the slab. */
   nx__prefetch_for_write(&t->state);
   nx_executor *hint = nx_remote_hint;
   if (hint != NULL) nx__prefetch_for_write(&hint->inbox.head);
