@@ -168,7 +168,8 @@ static inline int nx_make_room(nx_executor *ex) {
   return nx_make_room_slow(ex);
 }
 
-/* Fills a free entry for `t`, whose room is already counted in table_used. */
+/* Fills a free entry for `t`, whose room is already counted in table_used.
+ * `size` 0: a slab slot, whose free needs no size (the entry keeps none). */
 static inline uint32_t nx_table_fill(nx_executor *ex, nx_task *t, uint32_t size) {
   uint32_t slot = ex->table_free;
   nx_table_entry *e;
@@ -183,7 +184,7 @@ static inline uint32_t nx_table_fill(nx_executor *ex, nx_task *t, uint32_t size)
     e->gen = 1;
   }
   e->task = t;
-  e->size = size;
+  if (size != 0) e->size = size;
   return slot;
 }
 
@@ -192,29 +193,36 @@ static inline uint32_t nx_table_take(nx_executor *ex, nx_task *t, uint32_t size)
   return nx_table_fill(ex, t, size);
 }
 
-static inline size_t nx_table_release(nx_executor *ex, uint32_t slot) {
-  nx_table_entry *e = &ex->table[slot];
-  NX_ASSERT(slot < ex->table_hwm && nx_entry_in_use(e) && ex->table_used != 0);
-  size_t size = e->size;
+static inline void nx_table_release(nx_executor *ex, nx_table_entry *e, uint32_t slot) {
+  NX_ASSERT(slot < ex->table_hwm && e == &ex->table[slot] && nx_entry_in_use(e) &&
+            ex->table_used != 0);
+  ex->table_used--;
   e->gen += 2; /* odd, so it never wraps to 0 */
   e->task = (nx_task *)(((uintptr_t)ex->table_free << 1) | NX_ENTRY_FREE_TAG);
   ex->table_free = slot;
-  ex->table_used--;
-  return size;
 }
 
 /* Frees a task's storage (executor thread, or under `lock` after shutdown).
  * The executor's own slab is freed inline: no indirect call on the hot path
  * (and the slab outlives every task: nx_final_release frees them first). */
-static inline void nx_task_free_inline(nx_executor *ex, nx_task *t) {
+static inline void nx_task_free_meta(nx_executor *ex, nx_task *t, uint64_t meta) {
   /* The slot is this task's (not a later one's), and the ring does not
    * point at it: it is committed-and-dequeued or a reservation. */
-  NX_ASSERT(ex->table[t->slot].task == t && t->queued != 1);
-  size_t size = nx_table_release(ex, t->slot);
-  if (t->flags & NX_TF_SLAB)
+  NX_ASSERT(meta == t->meta && ex->table[t->slot].task == t && t->queued != 1);
+  uint32_t slot = (uint32_t)meta;
+  nx_table_entry *e = &ex->table[slot];
+  if (meta & NX_META_FLAG(NX_TF_SLAB)) {
+    nx_table_release(ex, e, slot);
     nx_slab_free_inline(ex->slab, t);
-  else
+  } else {
+    size_t size = e->size; /* a slab slot's free needs no size */
+    nx_table_release(ex, e, slot);
     t->free_fn(t->free_ctx, t, size, nx__task_align(t));
+  }
+}
+
+static inline void nx_task_free_inline(nx_executor *ex, nx_task *t) {
+  nx_task_free_meta(ex, t, t->meta);
 }
 
 void nx__task_free(nx_executor *ex, nx_task *t) { nx_task_free_inline(ex, t); }
@@ -307,7 +315,7 @@ static inline __attribute__((always_inline)) int nx_reserve_generic(nx_executor 
   /* cross_next is not initialised: only a push writes it, and only the
    * inbox's consumer reads it, after that push. */
   t->ex = ex;
-  t->slot = storage ? nx_table_take(ex, t, (uint32_t)size) : nx_table_fill(ex, t, (uint32_t)size);
+  t->slot = storage ? nx_table_take(ex, t, 0) : nx_table_fill(ex, t, (uint32_t)size);
   t->join_off16 = (uint16_t)(join_off / 16);
   t->flags = (uint8_t)(storage | (((unsigned)__builtin_ctzl(align) - 3) << NX_TF_ALIGN_SHIFT));
   if (join_off) {
@@ -410,11 +418,8 @@ static inline __attribute__((always_inline)) int nx_spawn_fast_finish(
   atomic_init(&t->state, NX_ST_REF);
   t->ex = ex;
   /* the slab's room is taken here; an allocator call held it already */
-  uint32_t slot = storage ? nx_table_take(ex, t, (uint32_t)size) : nx_table_fill(ex, t, (uint32_t)size);
-  t->slot = slot;
-  t->join_off16 = 0;
-  t->queued = 1;
-  t->flags = (uint8_t)(NX_FAST_FLAGS | storage);
+  uint32_t slot = storage ? nx_table_take(ex, t, 0) : nx_table_fill(ex, t, (uint32_t)size);
+  t->meta = NX_META(slot, 0, 1, NX_FAST_FLAGS | storage);
   ex->live++;
   nx__ring_push(ex, t);
   if (id_out) *id_out = nx__task_id(ex, t);
@@ -466,11 +471,9 @@ int nx_spawn(nx_executor *ex, const nx_future_desc *desc, const void *init, nx_t
 /* Drops the future, tells the joiner, gives up the executor's reference.
  * DONE is set in `flags` first, so a wake from inside drop_fn (including the
  * task waking itself) is a no-op rather than a dangling ring entry. */
-static inline __attribute__((always_inline)) void nx_task_complete(nx_executor *ex, nx_task *t,
-                                                                    bool cancelled) {
-  NX_ASSERT(!(t->flags & NX_TF_DONE) && t->queued != NX_Q_RESERVED && ex->live != 0);
+static __attribute__((noinline)) void nx_task_complete_slow(nx_executor *ex, nx_task *t,
+                                                           bool cancelled) {
   t->flags |= NX_TF_DONE | (cancelled ? NX_TF_CANCELLED : NX_TF_OUTPUT_SET);
-  ex->live--;
   if (t->drop) t->drop(nx__task_state(t));
   if (t->flags & NX_TF_JOINABLE) nx_waker_wake(&nx__task_join(t)->waiter);
   /* Sole owner and not queued: nobody else can see the task, free it
@@ -485,6 +488,23 @@ static inline __attribute__((always_inline)) void nx_task_complete(nx_executor *
   NX_ASSERT(NX_ST_REFS(s) != 0 && !(s & NX_ST_DONE)); /* the executor's reference */
   s += NX_ST_DONE - NX_ST_REF;
   if (s == NX_ST_DONE && !t->queued) nx__task_free(ex, t);
+}
+
+static inline __attribute__((always_inline)) void nx_task_complete(nx_executor *ex, nx_task *t,
+                                                                    bool cancelled) {
+  NX_ASSERT(!(t->flags & NX_TF_DONE) && t->queued != NX_Q_RESERVED && ex->live != 0);
+  ex->live--;
+  /* No drop function, no join block, not queued, and the executor's is the
+   * only reference: no code can see the task again, so it is freed without
+   * writing DONE or an atomic read-modify-write. */
+  uint64_t meta = t->meta;
+  if (NX_LIKELY(t->drop == NULL &&
+                (meta & (NX_META_QUEUED | NX_META_FLAG(NX_TF_JOINABLE))) == 0 &&
+                atomic_load_explicit(&t->state, memory_order_acquire) == NX_ST_REF)) {
+    nx_task_free_meta(ex, t, meta);
+    return;
+  }
+  nx_task_complete_slow(ex, t, cancelled);
 }
 
 /* A completed task came out of the ring or the inbox: free it if that was
@@ -595,25 +615,33 @@ static void nx_run_cycle_slow(nx_executor *ex) {
 
 static inline __attribute__((always_inline)) int nx_run_cycle(nx_executor *ex) {
   if (nx__inbox_peek(&ex->inbox)) nx_drain_inbox(ex);
-  uint32_t n = ex->ring_tail - ex->ring_head, polls = 0;
+  uint32_t n = ex->ring_tail - ex->ring_head;
   if (n > ex->tasks_per_cycle) n = ex->tasks_per_cycle;
+  uint32_t polls = n; /* less one per reaped entry */
+  /* cx.task is the task being polled, NULL whenever other code may run (a
+   * drop function, an allocator's free, a service hook); a pending poll
+   * leaves it set until the next poll or the end of the loop. */
   for (uint32_t i = 0; i < n; i++) {
     nx_task *t = ex->ring[ex->ring_head++ & ex->ring_mask];
     NX_ASSERT(t->queued == 1 && t->ex == ex);
     t->queued = 0;
     if (NX_UNLIKELY(t->flags & NX_TF_DONE)) {
+      ex->cx.task = NULL;
+      polls--;
       nx_task_reap(ex, t);
       continue;
     }
-    polls++;
     ex->cx.task = t;
     nx_poll r = t->poll(nx__task_state(t), &ex->cx);
-    ex->cx.task = NULL;
-    if (r != NX_PENDING)
+    if (r != NX_PENDING) {
+      ex->cx.task = NULL;
       nx_task_complete(ex, t, false);
-    else if (NX_UNLIKELY(t->flags & NX_TF_CANCEL_PENDING))
+    } else if (NX_UNLIKELY(t->flags & NX_TF_CANCEL_PENDING)) {
+      ex->cx.task = NULL;
       nx_task_complete(ex, t, true);
+    }
   }
+  ex->cx.task = NULL;
   if (NX_UNLIKELY((ex->polled_services | ex->epoll_sources | ex->stale) != 0))
     nx_run_cycle_slow(ex);
   NX_ASSERT_EXPENSIVE(nx__executor_valid(ex));
