@@ -212,13 +212,13 @@ static inline void nx_table_release(nx_executor *ex, nx_table_entry *e, uint32_t
 /* Frees a task's storage (executor thread, or under `lock` after shutdown).
  * The executor's own slab is freed inline: no indirect call on the hot path
  * (and the slab outlives every task: nx_final_release frees them first). */
-static inline void nx_task_free_meta(nx_executor *ex, nx_task *t, uint64_t meta) {
+static inline void nx_task_free_inline(nx_executor *ex, nx_task *t) {
   /* The slot is this task's (not a later one's), and the ring does not
    * point at it: it is committed-and-dequeued or a reservation. */
-  NX_ASSERT(meta == t->meta && ex->table[t->slot].task == t && t->queued != 1);
-  uint32_t slot = (uint32_t)meta;
+  NX_ASSERT(ex->table[t->slot].task == t && t->queued != 1);
+  uint32_t slot = t->slot;
   nx_table_entry *e = &ex->table[slot];
-  if (meta & NX_META_FLAG(NX_TF_SLAB)) {
+  if (t->flags & NX_TF_SLAB) {
     nx_table_release(ex, e, slot);
     nx_slab_free_inline(ex->slab, t);
   } else {
@@ -226,10 +226,6 @@ static inline void nx_task_free_meta(nx_executor *ex, nx_task *t, uint64_t meta)
     nx_table_release(ex, e, slot);
     t->free_fn(t->free_ctx, t, size, nx__task_align(t));
   }
-}
-
-static inline void nx_task_free_inline(nx_executor *ex, nx_task *t) {
-  nx_task_free_meta(ex, t, t->meta);
 }
 
 void nx__task_free(nx_executor *ex, nx_task *t) { nx_task_free_inline(ex, t); }
@@ -595,12 +591,12 @@ static inline __attribute__((always_inline)) void nx_task_complete(nx_executor *
   ex->live--;
   /* No drop function, no join block, not queued, and the executor's is the
    * only reference: no code can see the task again, so it is freed without
-   * writing DONE or an atomic read-modify-write. */
-  uint64_t meta = t->meta;
-  if (NX_LIKELY(t->drop == NULL &&
-                (meta & (NX_META_QUEUED | NX_META_FLAG(NX_TF_JOINABLE))) == 0 &&
+   * writing DONE or an atomic read-modify-write. (Byte loads, not one load
+   * of `meta`: the cycle has just stored `queued`, and a wider load of a
+   * narrower pending store stalls store forwarding.) */
+  if (NX_LIKELY(t->drop == NULL && (t->queued | (t->flags & NX_TF_JOINABLE)) == 0 &&
                 atomic_load_explicit(&t->state, memory_order_acquire) == NX_ST_REF)) {
-    nx_task_free_meta(ex, t, meta);
+    nx_task_free_inline(ex, t);
     return;
   }
   nx_task_complete_slow(ex, t, cancelled);

@@ -87,8 +87,9 @@ struct nx_task {
       uint8_t queued;
       uint8_t flags;
     };
-    /* The four fields above as one word: spawn writes them with one store,
-     * completion tests queued and JOINABLE with one load (NX_META_*). */
+    /* The four fields above as one word: spawn writes them with one store
+     * (NX_META). Read the fields, not the word, after a store to one of
+     * them: a wide load of a pending narrow store stalls store forwarding. */
     uint64_t meta;
   };
 };
@@ -112,7 +113,6 @@ static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "NX_META_* assume littl
 #define NX_META(slot, join_off16, queued, flags)                             \
   ((uint64_t)(uint32_t)(slot) | ((uint64_t)(uint16_t)(join_off16) << 32) | \
    ((uint64_t)(uint8_t)(queued) << 48) | ((uint64_t)(uint8_t)(flags) << 56))
-#define NX_META_QUEUED NX_META(0, 0, 0xff, 0)
 #define NX_META_FLAG(f) NX_META(0, 0, 0, (f))
 static_assert(sizeof(_Atomic uint64_t) == 8, "lock-free 64-bit state");
 
