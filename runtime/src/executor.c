@@ -45,6 +45,8 @@ int nx_executor_config_init(nx_executor_config *cfg) {
   return NX_OK;
 }
 
+static void nx_table_extend(nx_executor *ex, uint32_t cap);
+
 static uint32_t nx_pow2_at_least(uint32_t n) {
   uint32_t p = 1;
   while (p < n) p <<= 1;
@@ -79,6 +81,7 @@ int nx_executor_create(const nx_executor_config *cfg, nx_executor **out) {
   ex->ring_mask = cap - 1;
   ex->room = ex->table_cap < cap ? ex->table_cap : cap;
   ex->table_free = NX_TABLE_NONE;
+  nx_table_extend(ex, ex->table_cap);
   ex->tasks_per_cycle = cfg->tasks_per_cycle;
   ex->idle_spin_ns = cfg->idle_spin_ns;
   ex->idle_yields = cfg->idle_yields;
@@ -138,6 +141,18 @@ static inline bool nx_entry_in_use(const nx_table_entry *e) {
  * (each entry a distinct allocated task) a slot for every count below its
  * capacity; both only grow. */
 
+/* Puts entries [table_hwm, cap) on the free list (lowest index on top) as
+ * never-used (generation 1), so filling an entry is always a pop. */
+static void nx_table_extend(nx_executor *ex, uint32_t cap) {
+  for (uint32_t i = cap; i-- > ex->table_hwm;) {
+    ex->table[i].gen = 1;
+    ex->table[i].task = (nx_task *)(((uintptr_t)ex->table_free << 1) | NX_ENTRY_FREE_TAG);
+    ex->table_free = i;
+  }
+  ex->table_hwm = cap;
+  ex->table_cap = cap;
+}
+
 static void nx_update_room(nx_executor *ex) {
   uint32_t ring_cap = ex->ring_mask + 1;
   ex->room = ex->table_cap < ring_cap ? ex->table_cap : ring_cap;
@@ -151,7 +166,7 @@ static int nx_make_room_slow(nx_executor *ex) {
     nx_table_entry *t = realloc(ex->table, sizeof *t * cap);
     if (t == NULL) return NX_ENOMEM;
     ex->table = t;
-    ex->table_cap = cap;
+    nx_table_extend(ex, cap);
   }
   uint32_t ring_cap = ex->ring_mask + 1;
   if (ex->table_used + 1 > ring_cap) {
@@ -179,17 +194,10 @@ static inline int nx_make_room(nx_executor *ex) {
  * `size` 0: a slab slot, whose free needs no size (the entry keeps none). */
 static inline uint32_t nx_table_fill(nx_executor *ex, nx_task *t, uint32_t size) {
   uint32_t slot = ex->table_free;
-  nx_table_entry *e;
-  if (slot != NX_TABLE_NONE) {
-    e = &ex->table[slot];
-    NX_ASSERT(((uintptr_t)e->task & NX_ENTRY_FREE_TAG) && (e->gen & 1)); /* a free entry */
-    ex->table_free = (uint32_t)((uintptr_t)e->task >> 1);
-  } else {
-    NX_ASSERT(ex->table_hwm < ex->table_cap); /* nx_make_room made room */
-    slot = ex->table_hwm++;
-    e = &ex->table[slot];
-    e->gen = 1;
-  }
+  NX_ASSERT(slot != NX_TABLE_NONE); /* nx_make_room made room: every entry is threaded */
+  nx_table_entry *e = &ex->table[slot];
+  NX_ASSERT(((uintptr_t)e->task & NX_ENTRY_FREE_TAG) && (e->gen & 1)); /* a free entry */
+  ex->table_free = (uint32_t)((uintptr_t)e->task >> 1);
   e->task = t;
   if (size != 0) e->size = size;
   return slot;
