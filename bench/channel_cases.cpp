@@ -160,7 +160,7 @@ PingState ping_init(Env& env, Mode m, size_t samples, Pipe* ping, Pipe* pong, Re
   s.pong = pong;
   s.batch = m == Mode::kBatched ? kBatch : 1;
   s.q.n = samples;
-  s.q.warmup = samples / 10;
+  s.q.warmup = warmup_samples(samples);
   s.samples = env.samples;
   s.rep = rep;
   return s;

@@ -128,13 +128,14 @@ void churn(benchmark::State& st, Env& env, Mode m, size_t target) {
   auto note = [&](int rc) {
     if (rc < 0 && err == 0) err = rc;
   };
+  size_t warmup = warmup_samples(n);
   for (auto _ : st) {
     if (m == Mode::kBatched)
-      sample_loop(*env.samples, n, n / 10, [] {}, [&] {
+      sample_loop(*env.samples, n, warmup, [] {}, [&] {
         for (int i = 0; i < kBatch; i++) note(c.run(c.plan()));
       });
     else
-      sample_loop(*env.samples, n, n / 10, [&] { step = c.plan(); }, [&] { note(c.run(step)); });
+      sample_loop(*env.samples, n, warmup, [&] { step = c.plan(); }, [&] { note(c.run(step)); });
   }
   c.drop_all();
   if (err != 0) return skip_rc(st, "churn step", err);

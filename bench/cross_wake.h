@@ -101,7 +101,8 @@ class CrossWake {
       wait(s);
     };
     ops_ = m == Mode::kBatched ? samples * kBatch : samples;
-    for (size_t i = 0; i < ops_ / 10; i++) roundtrip();
+    size_t warmup = warmup_samples(samples) * (m == Mode::kBatched ? kBatch : 1);
+    for (size_t i = 0; i < warmup; i++) roundtrip();
     Csw self0 = csw_now(RUSAGE_SELF), mine0 = csw_now(RUSAGE_THREAD);
     int64_t exec_cpu0 = exec_cpu_ns(), my_cpu0 = cpu_ns(CLOCK_THREAD_CPUTIME_ID);
     if (m == Mode::kBatched)

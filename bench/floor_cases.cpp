@@ -35,7 +35,7 @@ void pingpong(benchmark::State& st, Env& env, Mode m, const PuPair& pair) {
   CaseTimer timer(env);
   SharedLine line;
   size_t n = env.roundtrip_samples(m, false);
-  size_t warmup = (m == Mode::kBatched ? n * kBatch : n) / 10;
+  size_t warmup = warmup_samples(n) * (m == Mode::kBatched ? kBatch : 1);  // round trips
   // Spin without `pause`: a floor is the least the hardware needs.
   auto partner = [&] {
     uint64_t expect = 1;
@@ -82,7 +82,7 @@ void eventfd_roundtrip(benchmark::State& st, Env& env, const PuPair& pair) {
     if (to_main >= 0) close(to_main);
     return;
   }
-  size_t n = env.roundtrip_samples(Mode::kSingle, true);
+  size_t n = env.roundtrip_samples(Mode::kSingle, true), warmup = warmup_samples(n);
   std::atomic<bool> stop{false};
   Csw self_delta, other_delta;
   auto partner = [&] {
@@ -93,7 +93,7 @@ void eventfd_roundtrip(benchmark::State& st, Env& env, const PuPair& pair) {
       if (read(to_other, &v, sizeof v) != sizeof v) return;
       if (stop.load(std::memory_order_acquire)) break;
       // The first timed round trip starts after the warmup ones.
-      if (++seen == n / 10 + 1) {
+      if (++seen == warmup + 1) {
         self0 = csw_now(RUSAGE_SELF);
         mine0 = csw_now(RUSAGE_THREAD);
       }
@@ -113,7 +113,7 @@ void eventfd_roundtrip(benchmark::State& st, Env& env, const PuPair& pair) {
   for (auto _ : st) {
     run_on_pair(st, env, pair,
                 [&] {
-                  sample_loop(*env.samples, n, n / 10, [] {}, roundtrip);
+                  sample_loop(*env.samples, n, warmup, [] {}, roundtrip);
                   stop.store(true, std::memory_order_release);
                   uint64_t v = 1;
                   if (write(to_other, &v, sizeof v) != sizeof v) io_ok = false;

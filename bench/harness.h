@@ -191,6 +191,11 @@ struct CaseTimer {
   TimerCost cost_;
 };
 
+// How many untimed rounds come before `n` timed samples, in every case: a
+// tenth of the samples, at least 100 (caches, branch predictors and the
+// allocator's free lists settle before the first timed sample).
+inline size_t warmup_samples(size_t n) { return n / 10 < 100 ? 100 : n / 10; }
+
 // Runs `warmup` untimed rounds, then `n` timed ones. Each round calls
 // prep() untimed (may be empty), then times op() with one fenced pair.
 template <class Prep, class Op>
@@ -209,12 +214,12 @@ inline void sample_loop(Samples& s, size_t n, size_t warmup, Prep&& prep, Op&& o
 }
 
 // The common shape: `op` is one operation; batched mode times kBatch of them
-// per sample, single mode one. Warmup is a tenth of the samples (>= 100).
+// per sample, single mode one; warmup_samples(n) rounds first.
 template <class Op>
 inline void measure_op(benchmark::State& st, Env& env, Mode m, Op&& op) {
   CaseTimer timer(env);
   size_t n = env.samples_for(m);
-  size_t warmup = n / 10 < 100 ? 100 : n / 10;
+  size_t warmup = warmup_samples(n);
   for (auto _ : st) {
     if (m == Mode::kBatched)
       sample_loop(*env.samples, n, warmup, [] {}, [&] {

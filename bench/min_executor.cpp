@@ -67,7 +67,7 @@ void min_executor(benchmark::State& st, Env& env, size_t bytes) {
   bool (*volatile poll)(void*) = &min_poll_ready;
   CaseTimer timer(env);
   size_t n = env.samples_for(Mode::kBatched);
-  size_t warmup = n / 10 < 100 ? 100 : n / 10;
+  size_t warmup = warmup_samples(n);
   for (auto _ : st)
     sample_loop(*env.samples, n, warmup, [] {}, [&] {
       for (int i = 0; i < kBatch; i++) ex.spawn(poll, init, bytes);

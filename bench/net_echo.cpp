@@ -221,7 +221,7 @@ void net_client(Env& env, const NetSpec& spec, NetRendezvous& rv, NetClientResul
       what = "the echo differs from the message";
     }
   };
-  for (size_t i = 0; i < n / 10; i++) roundtrip();  // warmup
+  for (size_t i = 0, w = warmup_samples(n); i < w; i++) roundtrip();
   Csw self0 = csw_now(RUSAGE_SELF), mine0 = csw_now(RUSAGE_THREAD);
   sample_loop(*env.samples, n, 0, [] {}, roundtrip);
   Csw self1 = csw_now(RUSAGE_SELF), mine1 = csw_now(RUSAGE_THREAD);

@@ -45,7 +45,7 @@ void spawn_poll_free(benchmark::State& st, Env& env, Mode m, size_t bytes, bool 
   }
   CaseTimer timer(env);
   size_t n = env.samples_for(m);
-  size_t warmup = n / 10 < 100 ? 100 : n / 10;
+  size_t warmup = warmup_samples(n);
   for (auto _ : st)
     sample_loop(*env.samples, n, warmup, [] {}, [&] {
       for (int i = 0; i < kBatch; i++) {
@@ -70,7 +70,7 @@ void spawn_poll_free_one(benchmark::State& st, Env& env, size_t bytes) {
   int first_error = 0;
   CaseTimer timer(env);
   size_t n = env.samples_for(Mode::kBatched);
-  size_t warmup = n / 10 < 100 ? 100 : n / 10;
+  size_t warmup = warmup_samples(n);
   for (auto _ : st)
     sample_loop(*env.samples, n, warmup, [] {}, [&] {
       for (int i = 0; i < kBatch; i++) {

@@ -95,7 +95,7 @@ void io_woken_poll(benchmark::State& st, Env& env, bool parked) {
     IoState init{};  // zeroed: the nx_io is "not registered"
     init.efd = efd;
     init.q.n = env.samples_for(Mode::kSingle);
-    init.q.warmup = init.q.n / 10;
+    init.q.warmup = warmup_samples(init.q.n);
     init.samples = env.samples;
     init.rep = &rep;
     nx_future_desc d = desc_of<IoState>(poll_io, drop_io);
@@ -170,7 +170,7 @@ void timer_fire(benchmark::State& st, Env& env, nx_run_mode mode) {
     TimerState init{};
     init.ghz = env.tsc_ghz;
     init.q.n = env.roundtrip_samples(Mode::kSingle, true);
-    init.q.warmup = init.q.n / 10;
+    init.q.warmup = warmup_samples(init.q.n);
     init.samples = env.samples;
     init.rep = &rep;
     nx_future_desc d = desc_of<TimerState>(poll_timer, drop_timer);

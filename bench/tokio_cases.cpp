@@ -70,7 +70,7 @@ using TimedRun = int (*)(size_t bytes, size_t ops, size_t n, size_t warmup, uint
 void timed_in_rust(benchmark::State& st, Env& env, Mode m, size_t bytes, TimedRun fn) {
   CaseTimer timer(env);
   size_t n = env.samples_for(m);
-  size_t warmup = n / 10 < 100 ? 100 : n / 10;
+  size_t warmup = warmup_samples(n);
   std::vector<uint64_t> raw(n);
   char err[256] = "";
   for (auto _ : st) {

@@ -114,7 +114,7 @@ void poll_queued(benchmark::State& st, Env& env, Mode m) {
   int first_error = 0;
   for (auto _ : st)
     sample_loop(
-        *env.samples, n, n / 10,
+        *env.samples, n, warmup_samples(n),
         [&] {
           for (nx_waker& w : wakers) nx_waker_wake_by_ref(&w);
         },
@@ -148,7 +148,7 @@ void self_wake_poll(benchmark::State& st, Env& env, Mode m) {
   }
   CaseTimer timer(env);
   size_t n = env.samples_for(m);
-  size_t warmup = n / 10 < 100 ? 100 : n / 10;
+  size_t warmup = warmup_samples(n);
   int first_error = 0;
   for (auto _ : st)
     sample_loop(*env.samples, n, warmup, [] {}, [&] {
@@ -174,7 +174,7 @@ void self_wake_one(benchmark::State& st, Env& env, bool by_run) {
   };
   CaseTimer timer(env);
   size_t n = env.samples_for(Mode::kBatched);
-  size_t warmup = n / 10 < 100 ? 100 : n / 10;
+  size_t warmup = warmup_samples(n);
   if (by_run) {
     nx_future_desc d = make_desc(poll_self_wake_count, sizeof(CountState));
     CountState init{kBatch};
