@@ -87,11 +87,11 @@ class Exec {
   nx_executor* ex() const { return ex_; }
   size_t slot_bytes() const { return slot_bytes_; }
   int spawn(const nx_future_desc* d, const void* init) {
-#ifdef NXBENCH_PLANT_SLOWDOWN
-    planted_delay();
-#endif
-    return g_use_slab ? nx_spawn_slab(ex_, d, init, nullptr, nullptr)
-                      : nx_spawn(ex_, d, init, nullptr, nullptr);
+    return spawn_via<nx_future_desc, nx_spawn_slab, nx_spawn>(d, init);
+  }
+  // The same through a prepared future (nx_spawn_prepared / _slab_prepared).
+  int spawn_prepared(const nx_prepared_future* pf, const void* init) {
+    return spawn_via<nx_prepared_future, nx_spawn_slab_prepared, nx_spawn_prepared>(pf, init);
   }
   // Runs cycles until nothing is queued. Returns the first error, else 0.
   int drain() {
@@ -106,6 +106,16 @@ class Exec {
   }
 
  private:
+  // A spawn by the backend's storage: Slab for an executor-owned slab, else Heap.
+  template <class What, int (*Slab)(nx_executor*, const What*, const void*, nx_task_id*, nx_join*),
+            int (*Heap)(nx_executor*, const What*, const void*, nx_task_id*, nx_join*)>
+  int spawn_via(const What* what, const void* init) {
+#ifdef NXBENCH_PLANT_SLOWDOWN
+    planted_delay();
+#endif
+    return g_use_slab ? Slab(ex_, what, init, nullptr, nullptr)
+                      : Heap(ex_, what, init, nullptr, nullptr);
+  }
   nx_executor* ex_ = nullptr;
   size_t slot_bytes_ = 0;
 };

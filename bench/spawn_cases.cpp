@@ -1,5 +1,6 @@
 // Spawn cases: a spawn, the poll that completes the task, and its free,
-// alone (spawn_poll_free; spawn_poll_free_one with one task per cycle) and
+// alone (spawn_poll_free; spawn_prepared_poll_free through a prepared
+// future; spawn_poll_free_one with one task per cycle) and
 // with many tasks alive (spawn_with_live, which also measures the memory
 // each live task costs, in a fresh process).
 #include <fcntl.h>
@@ -22,15 +23,21 @@ namespace {
 // Batched: kBatch spawns, then one nx_run_once polls and frees all of them
 // (the cycle's fixed cost shared by its polls, as an executor runs under
 // load; poll_queued does the same). Single: one spawn, one nx_run_once.
-void spawn_poll_free(benchmark::State& st, Env& env, Mode m, size_t bytes) {
+// `prepared`: the spawns take a prepared future (nx_future_prepare once,
+// before the timing).
+void spawn_poll_free(benchmark::State& st, Env& env, Mode m, size_t bytes, bool prepared) {
   Exec e;
   std::string why;
   if (e.create(bytes, 2 * kBatch, 2 * kBatch, &why) != 0) return st.SkipWithError(why.c_str());
   nx_future_desc d = make_desc(poll_ready, bytes);
+  nx_prepared_future pf;
+  int prc = nx_future_prepare(&d, &pf);
+  if (prc < 0) return skip_rc(st, "nx_future_prepare", prc);
+  auto spawn = [&] { return prepared ? e.spawn_prepared(&pf, g_init) : e.spawn(&d, g_init); };
   int first_error = 0;
   if (m == Mode::kSingle) {
     measure_checked(st, env, m, "spawn", [&] {
-      int rc = e.spawn(&d, g_init);
+      int rc = spawn();
       return rc < 0 ? rc : run_once_one(e.ex());
     });
     e.report_slot(st);
@@ -42,7 +49,7 @@ void spawn_poll_free(benchmark::State& st, Env& env, Mode m, size_t bytes) {
   for (auto _ : st)
     sample_loop(*env.samples, n, warmup, [] {}, [&] {
       for (int i = 0; i < kBatch; i++) {
-        int rc = e.spawn(&d, g_init);
+        int rc = spawn();
         if (__builtin_expect(rc < 0, 0) && first_error == 0) first_error = rc;
       }
       int rc = nx_run_once(e.ex());
@@ -226,7 +233,18 @@ int register_spawn_cases(Env& env) {
               m == Mode::kBatched
                   ? "100 spawns of a future ready at once, one nx_run_once polls and frees them (per task)"
                   : "spawn a future that is ready at once, one nx_run_once polls and frees it",
-              [e, m, bytes](benchmark::State& st) { spawn_poll_free(st, *e, m, bytes); });
+              [e, m, bytes](benchmark::State& st) { spawn_poll_free(st, *e, m, bytes, false); });
+  Case& spp = NXB_DESCRIBE_CASE(local_case(
+      "spawn_prepared_poll_free", "spawn_poll_free",
+      "spawn_poll_free through a prepared future (nx_future_prepare once, then "
+      "nx_spawn_prepared / nx_spawn_slab_prepared)"));
+  for (size_t bytes : {0, 64})
+    spp.add(Mode::kBatched, {{"future_bytes", std::to_string(bytes)}},
+            "100 spawns of a prepared future ready at once, one nx_run_once polls and frees "
+            "them (per task)",
+            [e, bytes](benchmark::State& st) {
+              spawn_poll_free(st, *e, Mode::kBatched, bytes, true);
+            });
   Case& spo = NXB_DESCRIBE_CASE(local_case(
       "spawn_poll_free_one", "spawn_poll_free_one",
       "spawn + one nx_run_once per task (batched): spawn_poll_free with one task per cycle"));

@@ -43,6 +43,7 @@ struct opc_env {
   nx_executor *ex;
   int use_slab; /* nx_spawn_slab on an executor-owned slab (nx_backend_storage_kind) */
   opc_params params;
+  nx_prepared_future prepared; /* spawn_prepared_poll_free's future */
 };
 
 static const char *g_op; /* for error messages */
@@ -95,6 +96,12 @@ static void opc_spawn(opc_env *env, const nx_future_desc *desc, const void *init
   opc_check(rc, env->use_slab ? "nx_spawn_slab" : "nx_spawn");
 }
 
+static void opc_spawn_prepared(opc_env *env, const void *init) {
+  int rc = env->use_slab ? nx_spawn_slab_prepared(env->ex, &env->prepared, init, NULL, NULL)
+                         : nx_spawn_prepared(env->ex, &env->prepared, init, NULL, NULL);
+  opc_check(rc, env->use_slab ? "nx_spawn_slab_prepared" : "nx_spawn_prepared");
+}
+
 /* Runs cycles until `polls` polls have been made; returns how many were. */
 static size_t opc_run_polls(opc_env *env, size_t polls) {
   size_t done = 0;
@@ -120,12 +127,6 @@ static size_t opc_run_polls(opc_env *env, size_t polls) {
 static nx_poll opc_poll_ready(void *state, nx_cx *cx) {
   (void)state;
   (void)cx;
-#ifdef NX_OPCOUNT_PLANT_SLOWDOWN
-  /* Test-only build (tests/tools): a deliberate slowdown in the measured
-   * path, which the gate must catch and name. */
-  for (volatile int i = 0; i < 16; i++) {
-  }
-#endif
   return NX_READY;
 }
 
@@ -185,7 +186,30 @@ static void setup_nothing(opc_env *env) { (void)env; }
 static void run_spawn_poll_free(opc_env *env, size_t n) {
   nx_future_desc d = opc_desc(opc_poll_ready, env->params.future_bytes);
   for (size_t done = 0; done < n; done += OPC_BATCH) {
-    for (unsigned i = 0; i < OPC_BATCH; i++) opc_spawn(env, &d, g_init);
+    for (unsigned i = 0; i < OPC_BATCH; i++) {
+#ifdef NX_OPCOUNT_PLANT_SLOWDOWN
+      /* Test-only build (tests/tools): a deliberate slowdown in this
+       * operation alone, which the gate must catch and name. */
+      for (volatile int k = 0; k < 16; k++) {
+      }
+#endif
+      opc_spawn(env, &d, g_init);
+    }
+    opc_run_polls(env, OPC_BATCH);
+  }
+}
+
+/* spawn_prepared_poll_free: the same through a prepared future
+ * (nx_future_prepare once, not counted; then nx_spawn_prepared or
+ * nx_spawn_slab_prepared). */
+static void setup_prepared(opc_env *env) {
+  nx_future_desc d = opc_desc(opc_poll_ready, env->params.future_bytes);
+  opc_check(nx_future_prepare(&d, &env->prepared), "nx_future_prepare");
+}
+
+static void run_spawn_prepared_poll_free(opc_env *env, size_t n) {
+  for (size_t done = 0; done < n; done += OPC_BATCH) {
+    for (unsigned i = 0; i < OPC_BATCH; i++) opc_spawn_prepared(env, g_init);
     opc_run_polls(env, OPC_BATCH);
   }
 }
@@ -243,6 +267,10 @@ const opc_op opc_ops[] = {
     {"spawn_poll_free", "future_bytes", 1,
      "spawn a future that completes at once, poll it, free it (future_bytes default 0)",
      setup_nothing, run_spawn_poll_free},
+    {"spawn_prepared_poll_free", "future_bytes", 1,
+     "spawn_poll_free through a prepared future (nx_future_prepare once, then "
+     "nx_spawn_prepared / nx_spawn_slab_prepared)",
+     setup_prepared, run_spawn_prepared_poll_free},
     {"poll_queued", "-", 1, "wake a parked task by reference from outside a poll, then poll it",
      setup_parked, run_poll_queued},
     {"self_wake_poll", "-", 1, "poll a task that wakes itself (nx_cx_wake) and stays pending",

@@ -488,6 +488,38 @@ int nx_spawn(nx_executor *ex, const nx_future_desc *desc, const void *init,
 int nx_spawn_slab(nx_executor *ex, const nx_future_desc *desc, const void *init,
                   nx_task_id *id_out, nx_join *join_out);
 
+/* Prepared futures: a descriptor checked once, for a future spawned many
+ * times. nx_future_prepare makes nx_spawn's argument checks and computes the
+ * task's layout; nx_spawn_prepared / nx_spawn_slab_prepared then skip them.
+ * The struct may be copied; it does not refer to `desc` or to an executor
+ * (one prepared future serves every executor). Its fields are private. */
+typedef struct nx_prepared_future {
+  nx_future_desc desc_;  /* private: the checked descriptor */
+  uint64_t meta_;        /* private: the task header's layout word */
+  uint64_t meta_slab_;   /* private: the same for a slab slot */
+  uint32_t size_;        /* private: the allocation's size */
+  uint32_t align_;       /* private: the allocation's alignment */
+  uint32_t tag_;         /* private: set by a successful nx_future_prepare */
+  uint32_t reserved_;    /* private */
+} nx_prepared_future;
+/* Checks `desc` and fills `*out`. NX_EINVAL: out NULL; desc or desc->poll
+ * NULL, output_size > 65535, size > 2^40. NX_EALIGN: align not a power of
+ * two or above 64. NX_E2BIG: the task would not fit 4 GiB. On error `*out`
+ * (if not NULL) is left unprepared: spawning it returns NX_EINVAL. */
+int nx_future_prepare(const nx_future_desc *desc, nx_prepared_future *out);
+/* nx_spawn / nx_spawn_slab of a prepared future: the same task, the same
+ * results and errors as nx_spawn(ex, desc, ...) / nx_spawn_slab with the
+ * descriptor it was prepared from (NX_ESHUTDOWN, NX_EWRONGTHREAD, NX_ENOMEM;
+ * for the slab also NX_EINVAL without a slab, NX_E2BIG, NX_ESLABFULL), and
+ * NX_EINVAL for a NULL ex or pf or a pf that nx_future_prepare did not fill
+ * (never prepared, or its preparation failed). A detached spawn (join_out
+ * NULL) on the owner thread with room takes the short path; a join handle,
+ * a table or queue that must grow, or any error takes nx_spawn's. */
+int nx_spawn_prepared(nx_executor *ex, const nx_prepared_future *pf, const void *init,
+                      nx_task_id *id_out, nx_join *join_out);
+int nx_spawn_slab_prepared(nx_executor *ex, const nx_prepared_future *pf, const void *init,
+                           nx_task_id *id_out, nx_join *join_out);
+
 /* Two-phase spawn ("give me the storage, I construct in place"), and the slab
  * claim API: nx_reserve takes everything that can fail (the storage, a task
  * table entry, ready-queue room) so nx_reserve_commit cannot fail. */

@@ -45,6 +45,8 @@ int nx_executor_config_init(nx_executor_config *cfg) {
   return NX_OK;
 }
 
+static void nx_table_extend(nx_executor *ex, uint32_t cap);
+
 static uint32_t nx_pow2_at_least(uint32_t n) {
   uint32_t p = 1;
   while (p < n) p <<= 1;
@@ -77,7 +79,9 @@ int nx_executor_create(const nx_executor_config *cfg, nx_executor **out) {
   ex->table = malloc(sizeof(nx_table_entry) * ex->table_cap);
   if (ex->ring == NULL || ex->table == NULL) goto fail;
   ex->ring_mask = cap - 1;
+  ex->room = ex->table_cap < cap ? ex->table_cap : cap;
   ex->table_free = NX_TABLE_NONE;
+  nx_table_extend(ex, ex->table_cap);
   ex->tasks_per_cycle = cfg->tasks_per_cycle;
   ex->idle_spin_ns = cfg->idle_spin_ns;
   ex->idle_yields = cfg->idle_yields;
@@ -105,6 +109,7 @@ int nx_executor_create(const nx_executor_config *cfg, nx_executor **out) {
   ex->holds = 1;
   ex->cx.ex = ex;
   atomic_init(&ex->owner, nx__thread_marker());
+  atomic_init(&ex->spawn_owner, nx__thread_marker());
   atomic_init(&ex->freeing, NULL);
   *out = ex;
   return NX_OK;
@@ -136,6 +141,23 @@ static inline bool nx_entry_in_use(const nx_table_entry *e) {
  * (each entry a distinct allocated task) a slot for every count below its
  * capacity; both only grow. */
 
+/* Puts entries [table_hwm, cap) on the free list (lowest index on top) as
+ * never-used (generation 1), so filling an entry is always a pop. */
+static void nx_table_extend(nx_executor *ex, uint32_t cap) {
+  for (uint32_t i = cap; i-- > ex->table_hwm;) {
+    ex->table[i].gen = 1;
+    ex->table[i].task = (nx_task *)(((uintptr_t)ex->table_free << 1) | NX_ENTRY_FREE_TAG);
+    ex->table_free = i;
+  }
+  ex->table_hwm = cap;
+  ex->table_cap = cap;
+}
+
+static void nx_update_room(nx_executor *ex) {
+  uint32_t ring_cap = ex->ring_mask + 1;
+  ex->room = ex->table_cap < ring_cap ? ex->table_cap : ring_cap;
+}
+
 /* Grows the table and/or ring so one more task fits. Slow path of reserve. */
 static int nx_make_room_slow(nx_executor *ex) {
   if (ex->table_used >= ex->table_cap) {
@@ -144,7 +166,7 @@ static int nx_make_room_slow(nx_executor *ex) {
     nx_table_entry *t = realloc(ex->table, sizeof *t * cap);
     if (t == NULL) return NX_ENOMEM;
     ex->table = t;
-    ex->table_cap = cap;
+    nx_table_extend(ex, cap);
   }
   uint32_t ring_cap = ex->ring_mask + 1;
   if (ex->table_used + 1 > ring_cap) {
@@ -159,31 +181,25 @@ static int nx_make_room_slow(nx_executor *ex) {
     ex->ring_tail = n;
     ex->ring_mask = cap - 1;
   }
+  nx_update_room(ex);
   return NX_OK;
 }
 
 static inline int nx_make_room(nx_executor *ex) {
-  if (NX_LIKELY(ex->table_used < ex->table_cap && ex->table_used < ex->ring_mask + 1))
-    return NX_OK;
+  if (NX_LIKELY(ex->table_used < ex->room)) return NX_OK;
   return nx_make_room_slow(ex);
 }
 
-/* Fills a free entry for `t`, whose room is already counted in table_used. */
+/* Fills a free entry for `t`, whose room is already counted in table_used.
+ * `size` 0: a slab slot, whose free needs no size (the entry keeps none). */
 static inline uint32_t nx_table_fill(nx_executor *ex, nx_task *t, uint32_t size) {
   uint32_t slot = ex->table_free;
-  nx_table_entry *e;
-  if (slot != NX_TABLE_NONE) {
-    e = &ex->table[slot];
-    NX_ASSERT(((uintptr_t)e->task & NX_ENTRY_FREE_TAG) && (e->gen & 1)); /* a free entry */
-    ex->table_free = (uint32_t)((uintptr_t)e->task >> 1);
-  } else {
-    NX_ASSERT(ex->table_hwm < ex->table_cap); /* nx_make_room made room */
-    slot = ex->table_hwm++;
-    e = &ex->table[slot];
-    e->gen = 1;
-  }
+  NX_ASSERT(slot != NX_TABLE_NONE); /* nx_make_room made room: every entry is threaded */
+  nx_table_entry *e = &ex->table[slot];
+  NX_ASSERT(((uintptr_t)e->task & NX_ENTRY_FREE_TAG) && (e->gen & 1)); /* a free entry */
+  ex->table_free = (uint32_t)((uintptr_t)e->task >> 1);
   e->task = t;
-  e->size = size;
+  if (size != 0) e->size = size;
   return slot;
 }
 
@@ -192,15 +208,13 @@ static inline uint32_t nx_table_take(nx_executor *ex, nx_task *t, uint32_t size)
   return nx_table_fill(ex, t, size);
 }
 
-static inline size_t nx_table_release(nx_executor *ex, uint32_t slot) {
-  nx_table_entry *e = &ex->table[slot];
-  NX_ASSERT(slot < ex->table_hwm && nx_entry_in_use(e) && ex->table_used != 0);
-  size_t size = e->size;
+static inline void nx_table_release(nx_executor *ex, nx_table_entry *e, uint32_t slot) {
+  NX_ASSERT(slot < ex->table_hwm && e == &ex->table[slot] && nx_entry_in_use(e) &&
+            ex->table_used != 0);
+  ex->table_used--;
   e->gen += 2; /* odd, so it never wraps to 0 */
   e->task = (nx_task *)(((uintptr_t)ex->table_free << 1) | NX_ENTRY_FREE_TAG);
   ex->table_free = slot;
-  ex->table_used--;
-  return size;
 }
 
 /* Frees a task's storage (executor thread, or under `lock` after shutdown).
@@ -210,11 +224,16 @@ static inline void nx_task_free_inline(nx_executor *ex, nx_task *t) {
   /* The slot is this task's (not a later one's), and the ring does not
    * point at it: it is committed-and-dequeued or a reservation. */
   NX_ASSERT(ex->table[t->slot].task == t && t->queued != 1);
-  size_t size = nx_table_release(ex, t->slot);
-  if (t->flags & NX_TF_SLAB)
+  uint32_t slot = t->slot;
+  nx_table_entry *e = &ex->table[slot];
+  if (t->flags & NX_TF_SLAB) {
+    nx_table_release(ex, e, slot);
     nx_slab_free_inline(ex->slab, t);
-  else
+  } else {
+    size_t size = e->size; /* a slab slot's free needs no size */
+    nx_table_release(ex, e, slot);
     t->free_fn(t->free_ctx, t, size, nx__task_align(t));
+  }
 }
 
 void nx__task_free(nx_executor *ex, nx_task *t) { nx_task_free_inline(ex, t); }
@@ -257,31 +276,56 @@ static inline __attribute__((always_inline)) void *nx_alloc_holding_room(nx_exec
 
 static inline size_t nx_round16(size_t n) { return (n + 15) & ~(size_t)15; }
 
+/* The checks of a descriptor that need no executor (NX_EINVAL). */
+static inline bool nx_desc_valid(const nx_future_desc *desc) {
+  return desc != NULL && desc->poll != NULL &&
+         ((desc->output_size > 65535) | (desc->size > ((size_t)1 << 40))) == 0;
+}
+
+/* Where a task's parts go: the allocation's size and alignment, the join
+ * block's offset (0: none). */
+typedef struct nx_layout {
+  size_t size, align, join_off;
+} nx_layout;
+
+/* The layout of a task of a valid `desc` (NX_EALIGN, NX_E2BIG). */
+static inline int nx_layout_of(const nx_future_desc *desc, bool joinable, nx_layout *l) {
+  size_t align = desc->align ? desc->align : 16;
+  if ((align & (align - 1)) != 0 || align > NX_TASK_MAX_ALIGN) return NX_EALIGN;
+  l->align = align < 16 ? 16 : align;
+  l->size = NX_TASK_HEADER_SIZE + nx_round16(desc->size);
+  l->join_off = 0;
+  if (joinable || desc->output_size != 0) {
+    /* a detached task with an output still needs somewhere to write it */
+    l->join_off = l->size;
+    l->size += sizeof(nx_join_block) + nx_round16(desc->output_size);
+    if (l->join_off / 16 > UINT16_MAX) return NX_E2BIG;
+  }
+  if (l->size > UINT32_MAX) return NX_E2BIG;
+  return NX_OK;
+}
+
+/* `flags` of a task with layout `l`, without the storage bit. */
+static inline uint8_t nx_layout_flags(const nx_layout *l) {
+  return (uint8_t)((((unsigned)__builtin_ctzl(l->align) - 3) << NX_TF_ALIGN_SHIFT) |
+                   (l->join_off ? NX_TF_JOINABLE : 0));
+}
+
 static inline __attribute__((always_inline)) int nx_reserve_generic(nx_executor *ex, unsigned flags, const nx_future_desc *desc,
                               nx_reservation *r) {
   if (r == NULL) return NX_EINVAL;
   r->task = NULL;
   r->state = NULL;
-  if (ex == NULL || desc == NULL || desc->poll == NULL ||
-      ((flags & ~(unsigned)(NX_RESERVE_SLAB | NX_RESERVE_JOINABLE)) |
-       (desc->output_size > 65535) | (desc->size > ((size_t)1 << 40))) != 0)
+  if (ex == NULL || !nx_desc_valid(desc) ||
+      (flags & ~(unsigned)(NX_RESERVE_SLAB | NX_RESERVE_JOINABLE)) != 0)
     return NX_EINVAL;
   if (NX_UNLIKELY(ex->shutting_down || ex->shut)) return NX_ESHUTDOWN;
   if (NX_UNLIKELY(!nx__on_owner(ex))) return NX_EWRONGTHREAD;
-  size_t align = desc->align ? desc->align : 16;
-  if ((align & (align - 1)) != 0 || align > NX_TASK_MAX_ALIGN) return NX_EALIGN;
-  if (align < 16) align = 16;
-
-  size_t size = NX_TASK_HEADER_SIZE + nx_round16(desc->size);
-  size_t join_off = 0;
-  if ((flags & NX_RESERVE_JOINABLE) || desc->output_size != 0) {
-    /* a detached task with an output still needs somewhere to write it */
-    join_off = size;
-    size += sizeof(nx_join_block) + nx_round16(desc->output_size);
-    if (join_off / 16 > UINT16_MAX) return NX_E2BIG;
-  }
-  if (size > UINT32_MAX) return NX_E2BIG;
-  int rc = nx_make_room(ex);
+  nx_layout l;
+  int rc = nx_layout_of(desc, (flags & NX_RESERVE_JOINABLE) != 0, &l);
+  if (rc < 0) return rc;
+  size_t size = l.size, align = l.align, join_off = l.join_off;
+  rc = nx_make_room(ex);
   if (rc < 0) return rc;
 
   void *mem;
@@ -307,11 +351,10 @@ static inline __attribute__((always_inline)) int nx_reserve_generic(nx_executor 
   /* cross_next is not initialised: only a push writes it, and only the
    * inbox's consumer reads it, after that push. */
   t->ex = ex;
-  t->slot = storage ? nx_table_take(ex, t, (uint32_t)size) : nx_table_fill(ex, t, (uint32_t)size);
+  t->slot = storage ? nx_table_take(ex, t, 0) : nx_table_fill(ex, t, (uint32_t)size);
   t->join_off16 = (uint16_t)(join_off / 16);
-  t->flags = (uint8_t)(storage | (((unsigned)__builtin_ctzl(align) - 3) << NX_TF_ALIGN_SHIFT));
+  t->flags = (uint8_t)(storage | nx_layout_flags(&l));
   if (join_off) {
-    t->flags |= NX_TF_JOINABLE;
     nx_join_block *jb = nx__task_join(t);
     jb->waiter.task = NULL;
     jb->output_size = (uint32_t)desc->output_size;
@@ -383,38 +426,54 @@ static __attribute__((noinline)) int nx_spawn_generic(nx_executor *ex, unsigned 
 }
 
 /* The fast spawns take only what needs no decision beyond one branch each:
- * a detached task (no join handle) of a future with no output and
- * alignment <= 16 (stored as 16), on the owner thread of a running
- * executor whose id table and ready ring have room. Anything else goes to
- * nx_spawn_generic, which answers exactly as before. */
+ * a detached task (no join handle) on the owner thread of a running
+ * executor whose id table and ready ring have room; through nx_spawn and
+ * nx_spawn_slab also only a future with no output and alignment <= 16
+ * (stored as 16), through the prepared entries any prepared future.
+ * Anything else goes to nx_spawn_generic, which answers exactly as before. */
 #define NX_FAST_ALIGNS ((1u << 0) | (1u << 1) | (1u << 2) | (1u << 4) | (1u << 8) | (1u << 16))
 #define NX_FAST_FLAGS ((uint8_t)(1u << NX_TF_ALIGN_SHIFT)) /* log2(16) - 3 */
+/* The header word of a fast nx_spawn / nx_spawn_slab task, without slot and storage. */
+#define NX_FAST_META NX_META(0, 0, 1, NX_FAST_FLAGS)
+
+/* nx_prepared_future.tag_ once nx_future_prepare filled it ("nxpf"). */
+#define NX_PREPARED_TAG ((uint32_t)0x6e787066u)
+
+/* Owner thread, no shutdown begun, room without growing. */
+static inline __attribute__((always_inline)) bool nx_spawn_room_ok(const nx_executor *ex) {
+  return atomic_load_explicit(&ex->spawn_owner, memory_order_relaxed) == nx__thread_marker() &&
+         ex->table_used < ex->room;
+}
 
 static inline __attribute__((always_inline)) bool nx_spawn_fast_ok(const nx_executor *ex,
                                                                    const nx_future_desc *desc) {
   size_t align = desc->align;
   return NX_LIKELY(desc->poll != NULL && desc->output_size == 0 && align <= 16 &&
-                   ((NX_FAST_ALIGNS >> align) & 1) != 0 &&
-                   !(ex->shutting_down | ex->shut) && nx__on_owner(ex) &&
-                   ex->table_used < ex->table_cap && ex->table_used <= ex->ring_mask);
+                   ((NX_FAST_ALIGNS >> align) & 1) != 0 && nx_spawn_room_ok(ex));
 }
 
-/* Header, id entry and ready-ring entry of a task the fast path allocated
- * (`size`: the allocation). The state is initialised after the push (no
- * poll can run in between), so the copy is a tail call. */
+/* Header, id entry and ready-ring entry of a task the fast path allocated.
+ * `meta`: the header word without the slot (storage flag included);
+ * `size`: the allocation's size for the id entry (0 for a slab slot). The
+ * state is initialised after the push (no poll can run in between), so the
+ * copy is a tail call. */
 static inline __attribute__((always_inline)) int nx_spawn_fast_finish(
-    nx_executor *ex, nx_task *t, const nx_future_desc *desc, const void *init, size_t size,
-    nx_task_id *id_out, unsigned storage) {
+    nx_executor *ex, nx_task *t, const nx_future_desc *desc, uint64_t meta, uint32_t size,
+    const void *init, nx_task_id *id_out) {
   t->poll = desc->poll;
   t->drop = desc->drop;
   atomic_init(&t->state, NX_ST_REF);
   t->ex = ex;
   /* the slab's room is taken here; an allocator call held it already */
-  uint32_t slot = storage ? nx_table_take(ex, t, (uint32_t)size) : nx_table_fill(ex, t, (uint32_t)size);
-  t->slot = slot;
-  t->join_off16 = 0;
-  t->queued = 1;
-  t->flags = (uint8_t)(NX_FAST_FLAGS | storage);
+  uint32_t slot = (meta & NX_META_FLAG(NX_TF_SLAB)) ? nx_table_take(ex, t, 0)
+                                                    : nx_table_fill(ex, t, size);
+  t->meta = meta | slot;
+  if (meta & NX_META_FLAG(NX_TF_JOINABLE)) {
+    /* a detached task with an output: the output's block, nobody waiting */
+    nx_join_block *jb = nx__task_join(t);
+    jb->waiter.task = NULL;
+    jb->output_size = (uint32_t)desc->output_size;
+  }
   ex->live++;
   nx__ring_push(ex, t);
   if (id_out) *id_out = nx__task_id(ex, t);
@@ -438,7 +497,8 @@ int nx_spawn_slab(nx_executor *ex, const nx_future_desc *desc, const void *init,
     if (NX_LIKELY(slab != NULL && slab->free_head != NULL && desc->size <= NX_SLAB_MAX_SLOT_SIZE &&
                   size <= slab->slot_size)) {
       nx_task *t = nx_slab_alloc_inline(slab);
-      return nx_spawn_fast_finish(ex, t, desc, init, size, id_out, NX_TF_SLAB);
+      return nx_spawn_fast_finish(ex, t, desc, NX_FAST_META | NX_META_FLAG(NX_TF_SLAB), 0, init,
+                                  id_out);
     }
   }
   return nx_spawn_generic(ex, NX_RESERVE_SLAB, desc, init, id_out, join_out);
@@ -454,9 +514,57 @@ int nx_spawn(nx_executor *ex, const nx_future_desc *desc, const void *init, nx_t
     if (NX_UNLIKELY(t == NULL)) return NX_ENOMEM; /* every other check passed */
     t->free_fn = a->free;
     t->free_ctx = a->ctx;
-    return nx_spawn_fast_finish(ex, t, desc, init, size, id_out, 0);
+    return nx_spawn_fast_finish(ex, t, desc, NX_FAST_META, (uint32_t)size, init, id_out);
   }
   return nx_spawn_generic(ex, 0, desc, init, id_out, join_out);
+}
+
+/* Prepared futures: the descriptor's checks and layout, done once. */
+
+int nx_future_prepare(const nx_future_desc *desc, nx_prepared_future *out) {
+  if (out == NULL) return NX_EINVAL;
+  memset(out, 0, sizeof *out); /* unprepared until the end */
+  if (!nx_desc_valid(desc)) return NX_EINVAL;
+  nx_layout l;
+  int rc = nx_layout_of(desc, false, &l);
+  if (rc < 0) return rc;
+  out->desc_ = *desc;
+  out->meta_ = NX_META(0, l.join_off / 16, 1, nx_layout_flags(&l));
+  out->meta_slab_ = out->meta_ | NX_META_FLAG(NX_TF_SLAB);
+  out->size_ = (uint32_t)l.size;
+  out->align_ = (uint32_t)l.align;
+  out->tag_ = NX_PREPARED_TAG;
+  return NX_OK;
+}
+
+static inline bool nx_prepared_ok(const nx_executor *ex, const nx_prepared_future *pf) {
+  return NX_LIKELY(ex != NULL && pf != NULL && pf->tag_ == NX_PREPARED_TAG);
+}
+
+int nx_spawn_slab_prepared(nx_executor *ex, const nx_prepared_future *pf, const void *init,
+                           nx_task_id *id_out, nx_join *join_out) {
+  if (!nx_prepared_ok(ex, pf)) return NX_EINVAL;
+  nx_slab *slab = ex->slab;
+  if (NX_LIKELY(join_out == NULL && nx_spawn_room_ok(ex) && slab != NULL &&
+                slab->free_head != NULL && pf->size_ <= slab->slot_size)) {
+    nx_task *t = nx_slab_alloc_inline(slab);
+    return nx_spawn_fast_finish(ex, t, &pf->desc_, pf->meta_slab_, 0, init, id_out);
+  }
+  return nx_spawn_generic(ex, NX_RESERVE_SLAB, &pf->desc_, init, id_out, join_out);
+}
+
+int nx_spawn_prepared(nx_executor *ex, const nx_prepared_future *pf, const void *init,
+                      nx_task_id *id_out, nx_join *join_out) {
+  if (!nx_prepared_ok(ex, pf)) return NX_EINVAL;
+  if (NX_LIKELY(join_out == NULL && nx_spawn_room_ok(ex))) {
+    const nx_allocator *a = ex->alloc;
+    nx_task *t = nx_alloc_holding_room(ex, a, pf->size_, pf->align_);
+    if (NX_UNLIKELY(t == NULL)) return NX_ENOMEM; /* every other check passed */
+    t->free_fn = a->free;
+    t->free_ctx = a->ctx;
+    return nx_spawn_fast_finish(ex, t, &pf->desc_, pf->meta_, pf->size_, init, id_out);
+  }
+  return nx_spawn_generic(ex, 0, &pf->desc_, init, id_out, join_out);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -466,11 +574,9 @@ int nx_spawn(nx_executor *ex, const nx_future_desc *desc, const void *init, nx_t
 /* Drops the future, tells the joiner, gives up the executor's reference.
  * DONE is set in `flags` first, so a wake from inside drop_fn (including the
  * task waking itself) is a no-op rather than a dangling ring entry. */
-static inline __attribute__((always_inline)) void nx_task_complete(nx_executor *ex, nx_task *t,
-                                                                    bool cancelled) {
-  NX_ASSERT(!(t->flags & NX_TF_DONE) && t->queued != NX_Q_RESERVED && ex->live != 0);
+static __attribute__((noinline)) void nx_task_complete_slow(nx_executor *ex, nx_task *t,
+                                                           bool cancelled) {
   t->flags |= NX_TF_DONE | (cancelled ? NX_TF_CANCELLED : NX_TF_OUTPUT_SET);
-  ex->live--;
   if (t->drop) t->drop(nx__task_state(t));
   if (t->flags & NX_TF_JOINABLE) nx_waker_wake(&nx__task_join(t)->waiter);
   /* Sole owner and not queued: nobody else can see the task, free it
@@ -485,6 +591,23 @@ static inline __attribute__((always_inline)) void nx_task_complete(nx_executor *
   NX_ASSERT(NX_ST_REFS(s) != 0 && !(s & NX_ST_DONE)); /* the executor's reference */
   s += NX_ST_DONE - NX_ST_REF;
   if (s == NX_ST_DONE && !t->queued) nx__task_free(ex, t);
+}
+
+static inline __attribute__((always_inline)) void nx_task_complete(nx_executor *ex, nx_task *t,
+                                                                    bool cancelled) {
+  NX_ASSERT(!(t->flags & NX_TF_DONE) && t->queued != NX_Q_RESERVED && ex->live != 0);
+  ex->live--;
+  /* No drop function, no join block, not queued, and the executor's is the
+   * only reference: no code can see the task again, so it is freed without
+   * writing DONE or an atomic read-modify-write. (Byte loads, not one load
+   * of `meta`: the cycle has just stored `queued`, and a wider load of a
+   * narrower pending store stalls store forwarding.) */
+  if (NX_LIKELY(t->drop == NULL && (t->queued | (t->flags & NX_TF_JOINABLE)) == 0 &&
+                atomic_load_explicit(&t->state, memory_order_acquire) == NX_ST_REF)) {
+    nx_task_free_inline(ex, t);
+    return;
+  }
+  nx_task_complete_slow(ex, t, cancelled);
 }
 
 /* A completed task came out of the ring or the inbox: free it if that was
@@ -599,25 +722,33 @@ static void nx_run_cycle_slow(nx_executor *ex) {
 
 static inline __attribute__((always_inline)) int nx_run_cycle(nx_executor *ex) {
   if (nx__inbox_peek(&ex->inbox)) nx_drain_inbox(ex);
-  uint32_t n = ex->ring_tail - ex->ring_head, polls = 0;
+  uint32_t n = ex->ring_tail - ex->ring_head;
   if (n > ex->tasks_per_cycle) n = ex->tasks_per_cycle;
+  uint32_t polls = n; /* less one per reaped entry */
+  /* cx.task is the task being polled, NULL whenever other code may run (a
+   * drop function, an allocator's free, a service hook); a pending poll
+   * leaves it set until the next poll or the end of the loop. */
   for (uint32_t i = 0; i < n; i++) {
     nx_task *t = ex->ring[ex->ring_head++ & ex->ring_mask];
     NX_ASSERT(t->queued == 1 && t->ex == ex);
     t->queued = 0;
     if (NX_UNLIKELY(t->flags & NX_TF_DONE)) {
+      ex->cx.task = NULL;
+      polls--;
       nx_task_reap(ex, t);
       continue;
     }
-    polls++;
     ex->cx.task = t;
     nx_poll r = t->poll(nx__task_state(t), &ex->cx);
-    ex->cx.task = NULL;
-    if (r != NX_PENDING)
+    if (r != NX_PENDING) {
+      ex->cx.task = NULL;
       nx_task_complete(ex, t, false);
-    else if (NX_UNLIKELY(t->flags & NX_TF_CANCEL_PENDING))
+    } else if (NX_UNLIKELY(t->flags & NX_TF_CANCEL_PENDING)) {
+      ex->cx.task = NULL;
       nx_task_complete(ex, t, true);
+    }
   }
+  ex->cx.task = NULL;
   if (NX_UNLIKELY((ex->polled_services | ex->epoll_sources | ex->stale) != 0))
     nx_run_cycle_slow(ex);
   NX_ASSERT_EXPENSIVE(nx__executor_valid(ex));
@@ -799,6 +930,7 @@ int nx_executor_shutdown(nx_executor *ex) {
   }
   if (ex->in_run || ex->in_alloc != 0 || ex->shutting_down) return NX_EBUSY;
   ex->shutting_down = true;
+  atomic_store_explicit(&ex->spawn_owner, NULL, memory_order_relaxed);
 
   /* 1. Services let go of the wakers they hold; every live future is
    *    dropped. Wakes meanwhile go to the ring, which is discarded below. */

@@ -62,6 +62,11 @@ struct nx_executor {
   uint32_t tasks_per_cycle;
   nx_table_entry *table;
   uint32_t table_cap, table_hwm, table_free, table_used;
+  uint32_t room;             /* min(table_cap, ring capacity): a spawn while
+                                table_used is below it needs no growth */
+  /* The owner's marker while spawns are accepted, NULL from the start of
+   * shutdown: the fast spawns check thread and state with one compare. */
+  _Atomic(const void *) spawn_owner;
   size_t live;
   nx_cx cx;                  /* reused for every poll; cx.task: the task being
                                 polled, NULL between polls */

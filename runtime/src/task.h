@@ -21,6 +21,7 @@
  *       60     2  join_off16   offset of the join block / 16 (0: none)
  *       62     1  queued       executor thread only: in the ready ring
  *       63     1  flags        executor thread only: NX_TF_*
+ *       56     8  meta         the four fields above as one word (a union)
  *       64     -  future state (offset 64 honours any alignment <= 64,
  *                 because the allocation is aligned to the future's alignment)
  *
@@ -79,10 +80,18 @@ struct nx_task {
   _Atomic uint64_t state;
   _Atomic(struct nx_task *) cross_next;
   struct nx_executor *ex;
-  uint32_t slot;
-  uint16_t join_off16;
-  uint8_t queued;
-  uint8_t flags;
+  union {
+    struct {
+      uint32_t slot;
+      uint16_t join_off16;
+      uint8_t queued;
+      uint8_t flags;
+    };
+    /* The four fields above as one word: spawn writes them with one store
+     * (NX_META). Read the fields, not the word, after a store to one of
+     * them: a wide load of a pending narrow store stalls store forwarding. */
+    uint64_t meta;
+  };
 };
 
 static_assert(offsetof(struct nx_task, poll) == 0, "poll at 0");
@@ -96,7 +105,15 @@ static_assert(offsetof(struct nx_task, slot) == 56, "slot at 56");
 static_assert(offsetof(struct nx_task, join_off16) == 60, "join_off16 at 60");
 static_assert(offsetof(struct nx_task, queued) == 62, "queued at 62");
 static_assert(offsetof(struct nx_task, flags) == 63, "flags at 63");
+static_assert(offsetof(struct nx_task, meta) == 56, "meta (slot..flags as one word) at 56");
 static_assert(sizeof(struct nx_task) == NX_TASK_HEADER_SIZE, "header is one cache line");
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "NX_META_* assume little-endian");
+
+/* `meta` built from its fields, and the masks of its fields. */
+#define NX_META(slot, join_off16, queued, flags)                             \
+  ((uint64_t)(uint32_t)(slot) | ((uint64_t)(uint16_t)(join_off16) << 32) | \
+   ((uint64_t)(uint8_t)(queued) << 48) | ((uint64_t)(uint8_t)(flags) << 56))
+#define NX_META_FLAG(f) NX_META(0, 0, 0, (f))
 static_assert(sizeof(_Atomic uint64_t) == 8, "lock-free 64-bit state");
 
 /* The join block of a joinable task, at task + join_off16 * 16. */

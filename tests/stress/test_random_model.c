@@ -1,5 +1,6 @@
 /* Randomized stress test: random sequences of spawn (malloc and bounded
- * slab, with and without join handles), run cycles, waker clone / wake /
+ * slab, with and without join handles, every other one through a prepared
+ * future), run cycles, waker clone / wake /
  * wake_by_ref / drop, cancel (of live, completed and stale ids), join try /
  * detach, and, inside polls, self-wakes, wakes of other tasks, cancels of
  * others and of itself, and spawns. Every step is checked against a simple
@@ -271,11 +272,18 @@ static int spawn_task(int from_poll) {
   nx_join j = {NULL};
   int want = NX_OK;
   if (m->slab && slab_used == slab_capacity) want = NX_ESLABFULL;
-  int rc = m->slab ? nx_spawn_slab(ex, &d, &f, &id, joinable ? &j : NULL)
-                   : nx_spawn(ex, &d, &f, &id, joinable ? &j : NULL);
+  /* Every other spawn goes through a prepared future (no random draw, so
+   * a seed's sequence is the same as before). */
+  int prepared = (int)(n_spawned & 1);
+  nx_prepared_future pf;
+  if (prepared && nx_future_prepare(&d, &pf) != NX_OK) FAIL("op %ld: nx_future_prepare", op_no);
+  int rc = prepared ? (m->slab ? nx_spawn_slab_prepared(ex, &pf, &f, &id, joinable ? &j : NULL)
+                               : nx_spawn_prepared(ex, &pf, &f, &id, joinable ? &j : NULL))
+                    : (m->slab ? nx_spawn_slab(ex, &d, &f, &id, joinable ? &j : NULL)
+                               : nx_spawn(ex, &d, &f, &id, joinable ? &j : NULL));
   if (rc != want)
-    FAIL("op %ld: spawn (slab %d, from poll %d): %s, expected %s", op_no, m->slab, from_poll,
-         nx_err_name(rc), nx_err_name(want));
+    FAIL("op %ld: spawn (slab %d, prepared %d, from poll %d): %s, expected %s", op_no, m->slab,
+         prepared, from_poll, nx_err_name(rc), nx_err_name(want));
   if (rc != NX_OK) {
     if (id != 1 || j.task != NULL) FAIL("op %ld: failed spawn wrote its outputs", op_no);
     seen_slab_full++;

@@ -39,8 +39,8 @@ class GateTest(unittest.TestCase):
         self.assertEqual(self.rc, 0, self.err)
         data = tl.load_json(self.baseline)
         self.assertEqual(sorted(data["instructions_per_op"]["malloc"]),
-                         sorted(("spawn_poll_free", "poll_queued", "self_wake_poll",
-                                 "wake_other_poll", "waker_clone_drop")))
+                         sorted(("spawn_poll_free", "spawn_prepared_poll_free", "poll_queued",
+                                 "self_wake_poll", "wake_other_poll", "waker_clone_drop")))
         self.assertTrue(data["valgrind"].startswith("valgrind-"))
         self.assertTrue(data["compiler"])
         for v in data["instructions_per_op"]["malloc"].values():
@@ -50,8 +50,8 @@ class GateTest(unittest.TestCase):
     def test_passes_against_itself(self):
         rc, out, err = self.gate(DRIVER)
         self.assertEqual(rc, 0, out + err)
-        self.assertEqual(len(re.findall(r"^ok   gate: malloc ", out, re.M)), 5, out)
-        self.assertIn("gate: 5 passed, 0 failed", out)
+        self.assertEqual(len(re.findall(r"^ok   gate: malloc ", out, re.M)), 6, out)
+        self.assertIn("gate: 6 passed, 0 failed", out)
 
     def test_planted_slowdown_fails_naming_op_and_numbers(self):
         rc, out, err = self.gate(SLOW)
@@ -64,7 +64,7 @@ class GateTest(unittest.TestCase):
         self.assertGreater(float(m.group(1)), base * 1.03)
         # Only the slowed operation fails.
         self.assertEqual(len(re.findall(r"^FAIL", out, re.M)), 1, out)
-        self.assertIn("gate: 4 passed, 1 failed", out)
+        self.assertIn("gate: 5 passed, 1 failed", out)
 
     def test_tolerance_is_configurable(self):
         rc, out, _ = self.gate(SLOW, "--tolerance", "1000")
@@ -76,7 +76,7 @@ class GateTest(unittest.TestCase):
         import contextlib
         import io
         with contextlib.redirect_stdout(io.StringIO()):
-            self.assertEqual(gate.run_gate(args), (4, 1))
+            self.assertEqual(gate.run_gate(args), (5, 1))
 
     def test_baseline_dry_run_shows_change_and_keeps_file(self):
         before = tl.load_json(self.baseline)

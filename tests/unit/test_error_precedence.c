@@ -20,11 +20,15 @@ static nx_poll ready_poll(void *s, nx_cx *cx) {
 static const nx_future_desc good = {ready_poll, NULL, 0, 0, 0};
 static const nx_future_desc bad_align = {ready_poll, NULL, 8, 3, 0};
 static const nx_future_desc no_poll = {NULL, NULL, 0, 0, 0};
+/* Prepared in main; `unprepared` never is (zeroed). */
+static nx_prepared_future good_pf, unprepared;
 #define STALE_ID (((nx_task_id)999 << 32) | 5)
 
 /* X(name, expression, expected) per situation. */
 #define ANY_STATE(X)                                                                    \
   X(null_ex_spawn, nx_spawn(NULL, &good, NULL, NULL, NULL), NX_EINVAL)                  \
+  X(null_ex_spawn_prepared, nx_spawn_prepared(NULL, &good_pf, NULL, NULL, NULL), NX_EINVAL) \
+  X(unprepared_spawn, nx_spawn_prepared(ex, &unprepared, NULL, NULL, NULL), NX_EINVAL)  \
   X(null_ex_cancel, nx_cancel(NULL, live_id), NX_EINVAL)                                \
   X(null_ex_shutdown, nx_executor_shutdown(NULL), NX_EINVAL)                            \
   X(no_poll_spawn, nx_spawn(ex, &no_poll, NULL, NULL, NULL), NX_EINVAL)                 \
@@ -34,6 +38,9 @@ static const nx_future_desc no_poll = {NULL, NULL, 0, 0, 0};
 #define WRONG_THREAD_LIVE(X)                                                            \
   X(wrong_thread_shutdown, nx_executor_shutdown(ex), NX_EWRONGTHREAD)                   \
   X(wrong_thread_bad_align, nx_spawn(ex, &bad_align, NULL, NULL, NULL), NX_EWRONGTHREAD) \
+  X(wrong_thread_spawn_slab_prepared, nx_spawn_slab_prepared(ex, &good_pf, NULL, NULL, NULL), \
+    NX_EWRONGTHREAD)                                                                    \
+  X(wrong_thread_unprepared, nx_spawn_prepared(ex, &unprepared, NULL, NULL, NULL), NX_EINVAL) \
   X(wrong_thread_stale_cancel, nx_cancel(ex, STALE_ID), NX_EWRONGTHREAD)                \
   X(wrong_thread_run_once, nx_run_once(ex), NX_EWRONGTHREAD)
 
@@ -50,18 +57,24 @@ static const nx_future_desc no_poll = {NULL, NULL, 0, 0, 0};
   X(shutting_run_once, nx_run_once(ex), NX_ESHUTDOWN)                                   \
   X(shutting_shutdown, nx_executor_shutdown(ex), NX_EBUSY)                              \
   X(shutting_bad_align, nx_spawn(ex, &bad_align, NULL, NULL, NULL), NX_ESHUTDOWN)       \
-  X(shutting_no_poll, nx_spawn(ex, &no_poll, NULL, NULL, NULL), NX_EINVAL)
+  X(shutting_no_poll, nx_spawn(ex, &no_poll, NULL, NULL, NULL), NX_EINVAL)             \
+  X(shutting_spawn_prepared, nx_spawn_prepared(ex, &good_pf, NULL, NULL, NULL), NX_ESHUTDOWN) \
+  X(shutting_unprepared, nx_spawn_slab_prepared(ex, &unprepared, NULL, NULL, NULL), NX_EINVAL)
 
 #define AFTER_SHUTDOWN(X)                                                               \
   X(shut_shutdown, nx_executor_shutdown(ex), NX_OK)                                     \
   X(shut_bad_align, nx_spawn(ex, &bad_align, NULL, NULL, NULL), NX_ESHUTDOWN)           \
   X(shut_stale_cancel, nx_cancel(ex, STALE_ID), NX_ESHUTDOWN)                           \
   X(shut_run_once, nx_run_once(ex), NX_ESHUTDOWN)                                       \
-  X(shut_no_poll, nx_spawn(ex, &no_poll, NULL, NULL, NULL), NX_EINVAL)
+  X(shut_no_poll, nx_spawn(ex, &no_poll, NULL, NULL, NULL), NX_EINVAL)                 \
+  X(shut_spawn_slab_prepared, nx_spawn_slab_prepared(ex, &good_pf, NULL, NULL, NULL), NX_ESHUTDOWN) \
+  X(shut_unprepared, nx_spawn_prepared(ex, &unprepared, NULL, NULL, NULL), NX_EINVAL)
 
 #define WRONG_THREAD_SHUT(X)                                                            \
   X(wrong_thread_shut_shutdown, nx_executor_shutdown(ex), NX_OK)                        \
   X(wrong_thread_shut_spawn, nx_spawn(ex, &good, NULL, NULL, NULL), NX_ESHUTDOWN)       \
+  X(wrong_thread_shut_spawn_prepared, nx_spawn_prepared(ex, &good_pf, NULL, NULL, NULL), \
+    NX_ESHUTDOWN)                                                                       \
   X(wrong_thread_shut_cancel, nx_cancel(ex, live_id), NX_ESHUTDOWN)                     \
   X(wrong_thread_shut_run_once, nx_run_once(ex), NX_ESHUTDOWN)
 
@@ -103,6 +116,7 @@ static void rows_drop(void *s) {
 
 int main(void) {
   nx_test_start();
+  NX_CHECK_OK(nx_future_prepare(&good, &good_pf));
   ex = nx_test_executor(0, 0, NULL, NULL);
   nx_probe p = {0};
   NX_CHECK_OK(nx_probe_spawn(ex, 0, &p, 0, 0, 0, &live_id, NULL));

@@ -55,7 +55,7 @@ typedef struct fixture {
   nx_task_id bystander;  /* a pending task, spawned first */
   nx_join bystander_join;
   nx_waker bystander_waker;
-  nx_probe spawned[4];   /* tasks spawned from the callback */
+  nx_probe spawned[6];   /* tasks spawned from the callback */
   int pipe_fd[2];
 } fixture;
 
@@ -82,6 +82,17 @@ static nx_poll ready_poll(void *s, nx_cx *cx) {
 static int call_spawn(int slab) {
   nx_probe *p = &fx.spawned[slab];
   return nx_probe_spawn(fx.ex, slab, p, 1, 0, 0, NULL, NULL);
+}
+
+/* nx_spawn_prepared (slab 0) / nx_spawn_slab_prepared (1): spawned[4 + slab]. */
+static int call_spawn_prepared(int slab) {
+  nx_probe_fut f = {&fx.spawned[4 + slab], 1, 0, 0};
+  nx_future_desc d = nx_probe_desc();
+  nx_prepared_future pf;
+  int rc = nx_future_prepare(&d, &pf);
+  if (rc != NX_OK) return rc;
+  return slab ? nx_spawn_slab_prepared(fx.ex, &pf, &f, NULL, NULL)
+              : nx_spawn_prepared(fx.ex, &pf, &f, NULL, NULL);
 }
 
 static int call_reserve(int commit) {
@@ -203,6 +214,8 @@ static int join_expect(void) { return in_shutdown() ? NX_ECANCELED : NX_PENDING;
   X(executor_destroy, (nx_executor_destroy(fx.ex), VOID), VOID)                        \
   X(spawn, call_spawn(0), ok_or_shut())                                                \
   X(spawn_slab, call_spawn(1), ok_or_shut())                                           \
+  X(spawn_prepared, call_spawn_prepared(0), ok_or_shut())                              \
+  X(spawn_slab_prepared, call_spawn_prepared(1), ok_or_shut())                         \
   X(reserve_abort, call_reserve(0), ok_or_shut())                                      \
   X(reserve_commit, call_reserve(1), ok_or_shut())                                     \
   X(cancel_stale, nx_cancel(fx.ex, ((nx_task_id)77 << 32) | 3), in_shutdown() ? NX_ESHUTDOWN : NX_ESTALE) \
@@ -419,7 +432,7 @@ static void scenario(enum ctx ctx) {
   nx_waker_drop(&fx.bystander_waker);
   if (!in_shutdown()) {
     nx_test_run_idle(fx.ex);
-    for (int i = 0; i < 4; i++) {
+    for (int i = 0; i < 6; i++) {
       if (i == 2) continue; /* the aborted reservation never ran */
       NX_CHECK_EQ(fx.spawned[i].polls, 1);
       NX_CHECK_EQ(fx.spawned[i].drops, 1);

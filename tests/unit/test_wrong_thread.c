@@ -7,7 +7,7 @@
 
 static nx_executor *ex;
 static nx_task_id live_id;
-static int rc_spawn, rc_spawn_slab, rc_reserve, rc_run_once, rc_run, rc_block_on, rc_cancel;
+static int rc_spawn, rc_spawn_slab, rc_spawn_prepared, rc_spawn_slab_prepared, rc_reserve, rc_run_once, rc_run, rc_block_on, rc_cancel;
 static nx_task_id id_out = 55;
 
 static nx_poll ready_poll(void *s, nx_cx *cx) {
@@ -22,6 +22,10 @@ static void *other_thread(void *arg) {
   nx_reservation r;
   rc_spawn = nx_spawn(ex, &d, NULL, &id_out, NULL);
   rc_spawn_slab = nx_spawn_slab(ex, &d, NULL, &id_out, NULL);
+  nx_prepared_future pf;
+  if (nx_future_prepare(&d, &pf) != NX_OK) return NULL;
+  rc_spawn_prepared = nx_spawn_prepared(ex, &pf, NULL, &id_out, NULL);
+  rc_spawn_slab_prepared = nx_spawn_slab_prepared(ex, &pf, NULL, &id_out, NULL);
   rc_reserve = nx_reserve(ex, 0, &d, &r);
   rc_run_once = nx_run_once(ex);
   rc_run = nx_run(ex, NX_RUN_BUSY);
@@ -46,6 +50,8 @@ int main(void) {
   NX_CHECK_EQ(pthread_join(t, NULL), 0);
   NX_CHECK_RC(rc_spawn, NX_EWRONGTHREAD);
   NX_CHECK_RC(rc_spawn_slab, NX_EWRONGTHREAD);
+  NX_CHECK_RC(rc_spawn_prepared, NX_EWRONGTHREAD);
+  NX_CHECK_RC(rc_spawn_slab_prepared, NX_EWRONGTHREAD);
   NX_CHECK_RC(rc_reserve, NX_EWRONGTHREAD);
   NX_CHECK_RC(rc_run_once, NX_EWRONGTHREAD);
   NX_CHECK_RC(rc_run, NX_EWRONGTHREAD);
