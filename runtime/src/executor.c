@@ -660,9 +660,13 @@ bool nx__executor_valid(const nx_executor *ex) {
 /* ------------------------------------------------------------------------ */
 
 static void nx_drain_inbox(nx_executor *ex) {
+  /* The newest task's header was written last by its waker: fetch it during
+   * the exchange instead of after it (a hint: a stale pointer is harmless). */
+  nx__prefetch_for_write(atomic_load_explicit(&ex->inbox.head, memory_order_relaxed));
   nx_task *next;
   for (nx_task *t = nx__inbox_take(&ex->inbox); t != NULL; t = next) {
     next = atomic_load_explicit(&t->cross_next, memory_order_relaxed); /* t may be freed */
+    if (next != NULL) nx__prefetch_for_write(next);
     uint64_t s = atomic_fetch_and_explicit(&t->state, ~NX_ST_INBOX, memory_order_acq_rel);
     NX_ASSERT(s & NX_ST_INBOX); /* only the CAS that set INBOX links a task */
     s &= ~NX_ST_INBOX;

@@ -70,7 +70,6 @@ struct nx_executor {
   size_t live;
   nx_cx cx;                  /* reused for every poll; cx.task: the task being
                                 polled, NULL between polls */
-  _Atomic(const void *) owner; /* owning thread's marker; NULL once shut down */
   const nx_allocator *alloc;
   nx_slab *slab;             /* owned, may be NULL */
   nx_service *services;
@@ -95,10 +94,14 @@ struct nx_executor {
 
   /* --- cross-thread --- */
   nx_inbox inbox;
+  /* Read by waking threads, written only at create and shutdown: a line of
+   * their own, so a remote wake's owner check and unpark hit in the waker's
+   * cache (beside cx.task, which every poll writes, each wake missed once). */
+  alignas(64) _Atomic(const void *) owner; /* owning thread's marker; NULL once shut down */
   int epfd, evfd;
 
   /* --- lifetime after shutdown (see executor.c: "Lifetime") --- */
-  pthread_mutex_t lock;
+  alignas(64) pthread_mutex_t lock;
   bool dead;                 /* under lock: shutdown passed the point of no return */
   size_t holds;              /* under lock: 1 until destroy + orphans with refs */
   /* The thread freeing task storage under `lock` (or in the final release):

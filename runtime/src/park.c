@@ -194,10 +194,16 @@ static void nx_park(nx_executor *ex) {
 
 void nx__wait_for_work(nx_executor *ex, nx_run_mode mode) {
   if (mode == NX_RUN_BUSY) {
-    if (ex->epoll_sources != 0)
+    if (ex->epoll_sources != 0) {
       nx__io_busy_idle(ex);
-    else
+    } else {
+      /* Keep the head line exclusive while idle: a waker's push takes it
+       * over, and the next look here fetches it back exclusive in one
+       * transaction, so the drain's exchange hits instead of upgrading a
+       * shared copy (one coherence transaction less on the wake's path). */
+      nx__prefetch_for_write(&ex->inbox.head);
       __builtin_ia32_pause();
+    }
     return;
   }
   if (mode == NX_RUN_SPIN_PARK && (ex->idle_spin_ns | ex->idle_yields) != 0) {
