@@ -25,8 +25,14 @@
  *       64     -  future state (offset 64 honours any alignment <= 64,
  *                 because the allocation is aligned to the future's alignment)
  *
- * The whole header is one cache line: a cross-thread wake dirties exactly
- * this line (state CAS + cross_next) plus the inbox head line.
+ * The header is 64 bytes, one cache line when the allocation is 64-aligned
+ * (the slab's slots always are): a cross-thread wake then dirties exactly
+ * this line (state CAS + cross_next) plus the inbox head line. An allocator
+ * that returns 16-aligned storage (glibc malloc) may split it over two
+ * lines, and a remote wake then waits for both: cross_wake_busy shows the
+ * difference between the slab and malloc rows. Asking every allocator for
+ * 64 bytes' alignment would make spawn through glibc's aligned allocation
+ * much slower than that difference.
  *
  * `state` packs everything another thread may race on, so one CAS decides:
  *   bit 0  INBOX  the task is linked in (or being pushed onto) the inbox;
