@@ -31,6 +31,7 @@
 #include "nxrt.h"
 
 #include <stddef.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -79,7 +80,13 @@ struct nx_slab {
   size_t capacity;        /* slots that exist */
   size_t chunk_slots;     /* unbounded: slots per chunk; bounded: capacity */
   nx_slab_mode mode;
+  /* A slot's index is (offset >> index_shift) * index_mul: slot_size is
+   * 2^index_shift times an odd number whose inverse modulo 2^64 is
+   * index_mul, and an offset is an exact multiple of slot_size, so the
+   * division is exact without a divide. */
+  unsigned index_shift;
   unsigned char *array;   /* bounded: the one array */
+  uint64_t index_mul;
   nx_slab_chunk *chunks;  /* unbounded: newest chunk first */
   nx_allocator table;     /* nx_slab_allocator(); ctx = this slab */
   char version[64];
@@ -103,6 +110,12 @@ static inline void *nx_slab_alloc_inline(nx_slab *slab) {
     return n;
   }
   return nx_slab_alloc_slow(slab);
+}
+
+/* The index of slot `ptr` of a bounded slab (0 .. capacity-1). */
+static inline uint32_t nx_slab_index_inline(const nx_slab *slab, const void *ptr) {
+  size_t off = (size_t)((const unsigned char *)ptr - slab->array);
+  return (uint32_t)((off >> slab->index_shift) * slab->index_mul);
 }
 
 /* nx_slab_free without the call. `slab` and `ptr` must not be NULL, and `ptr`
