@@ -86,6 +86,7 @@ int nx_executor_create(const nx_executor_config *cfg, nx_executor **out) {
     ex->slab_base = (uint32_t)ex->slab->capacity;
     ex->slab_size_end = ex->slab->slot_size + 1;
     ex->slab_state_end = ex->slab->slot_size - NX_TASK_HEADER_SIZE + 1;
+    ex->slab->owner_in_use = &ex->slab_tasks; /* its tasks' slots: not in in_use */
   }
   uint32_t table_cap = ex->slab_base + NX_TABLE_INITIAL;
   uint32_t cap = nx_pow2_at_least(cfg->ready_capacity > table_cap ? cfg->ready_capacity : table_cap);
@@ -261,7 +262,7 @@ static inline void nx_task_free_inline(nx_executor *ex, nx_task *t) {
     ex->slab_tasks--;
     e->gen += 2;
     e->task = NULL;
-    nx_slab_free_inline(ex->slab, t);
+    nx_slab_put_inline(ex->slab, t);
   } else {
     size_t size = e->size; /* a slab slot's free needs no size */
     nx_table_release(ex, e, slot);
@@ -367,7 +368,8 @@ static inline __attribute__((always_inline)) int nx_reserve_generic(nx_executor 
   if (flags & NX_RESERVE_SLAB) {
     if (ex->slab == NULL) return NX_EINVAL;
     if (size > ex->slab->slot_size) return NX_E2BIG;
-    mem = nx_slab_alloc_inline(ex->slab);
+    /* a bounded slab's slots are counted in slab_tasks */
+    mem = ex->slab_base != 0 ? nx_slab_take_inline(ex->slab) : nx_slab_alloc_inline(ex->slab);
     if (mem == NULL) return NX_ESLABFULL;
     t = mem;
     if (ex->slab_base != 0) {
@@ -448,10 +450,11 @@ void nx_reserve_abort(nx_reservation *r) {
 /* Every check, in the documented precedence, for any input: the slow path
  * of the spawns below, and the only path for joinable tasks, outputs,
  * alignment above 16 and a table or ring that must grow. */
-static __attribute__((noinline)) int nx_spawn_generic(nx_executor *ex, unsigned flags,
+/* (`flags` last: the fast spawns pass their own arguments on unmoved.) */
+static __attribute__((noinline)) int nx_spawn_generic(nx_executor *ex,
                                                      const nx_future_desc *desc,
                                                      const void *init, nx_task_id *id_out,
-                                                     nx_join *join_out) {
+                                                     nx_join *join_out, unsigned flags) {
   nx_reservation r;
   if (join_out) flags |= NX_RESERVE_JOINABLE;
   int rc = nx_reserve_generic(ex, flags, desc, &r);
@@ -509,7 +512,12 @@ static inline __attribute__((always_inline)) int nx_spawn_fast_finish(
   t->drop = desc->drop;
   atomic_init(&t->state, NX_ST_REF);
   t->ex = ex;
-  t->meta = meta | slot;
+  if (__builtin_constant_p(meta)) {
+    t->slot = slot; /* two stores, the second of a constant */
+    t->meta_hi = (uint32_t)(meta >> 32);
+  } else {
+    t->meta = meta | slot;
+  }
   if (meta & NX_META_FLAG(NX_TF_JOINABLE)) {
     /* a detached task with an output: the output's block, nobody waiting */
     nx_join_block *jb = nx__task_join(t);
@@ -535,15 +543,15 @@ static inline __attribute__((always_inline)) int nx_spawn_fast_finish(
  * unbounded slab takes the generic path. */
 int nx_spawn_slab(nx_executor *ex, const nx_future_desc *desc, const void *init,
                   nx_task_id *id_out, nx_join *join_out) {
-  if (NX_LIKELY(ex != NULL && desc != NULL && join_out == NULL && nx_desc_fast_ok(desc) &&
-                desc->size < ex->slab_state_end && nx_spawn_owner_ok(ex) &&
-                ex->slab->free_head != NULL)) {
-    nx_task *t = nx_slab_alloc_inline(ex->slab);
+  if (NX_LIKELY(ex != NULL) && NX_LIKELY(desc != NULL) && NX_LIKELY(join_out == NULL) &&
+      nx_desc_fast_ok(desc) && NX_LIKELY(desc->size < ex->slab_state_end) &&
+      NX_LIKELY(nx_spawn_owner_ok(ex)) && NX_LIKELY(ex->slab->free_head != NULL)) {
+    nx_task *t = nx_slab_take_inline(ex->slab);
     uint32_t slot = nx_table_take_slab(ex, t);
     return nx_spawn_fast_finish(ex, t, desc, NX_FAST_META | NX_META_FLAG(NX_TF_SLAB), slot,
                                 init, id_out);
   }
-  return nx_spawn_generic(ex, NX_RESERVE_SLAB, desc, init, id_out, join_out);
+  return nx_spawn_generic(ex, desc, init, id_out, join_out, NX_RESERVE_SLAB);
 }
 
 int nx_spawn(nx_executor *ex, const nx_future_desc *desc, const void *init, nx_task_id *id_out,
@@ -559,7 +567,7 @@ int nx_spawn(nx_executor *ex, const nx_future_desc *desc, const void *init, nx_t
     uint32_t slot = nx_table_fill(ex, t, (uint32_t)size);
     return nx_spawn_fast_finish(ex, t, desc, NX_FAST_META, slot, init, id_out);
   }
-  return nx_spawn_generic(ex, 0, desc, init, id_out, join_out);
+  return nx_spawn_generic(ex, desc, init, id_out, join_out, 0);
 }
 
 /* Prepared futures: the descriptor's checks and layout, done once. */
@@ -589,11 +597,11 @@ int nx_spawn_slab_prepared(nx_executor *ex, const nx_prepared_future *pf, const 
   if (!nx_prepared_ok(ex, pf)) return NX_EINVAL;
   if (NX_LIKELY(join_out == NULL && pf->size_ < ex->slab_size_end && nx_spawn_owner_ok(ex) &&
                 ex->slab->free_head != NULL)) {
-    nx_task *t = nx_slab_alloc_inline(ex->slab);
+    nx_task *t = nx_slab_take_inline(ex->slab);
     uint32_t slot = nx_table_take_slab(ex, t);
     return nx_spawn_fast_finish(ex, t, &pf->desc_, pf->meta_slab_, slot, init, id_out);
   }
-  return nx_spawn_generic(ex, NX_RESERVE_SLAB, &pf->desc_, init, id_out, join_out);
+  return nx_spawn_generic(ex, &pf->desc_, init, id_out, join_out, NX_RESERVE_SLAB);
 }
 
 int nx_spawn_prepared(nx_executor *ex, const nx_prepared_future *pf, const void *init,
@@ -608,7 +616,7 @@ int nx_spawn_prepared(nx_executor *ex, const nx_prepared_future *pf, const void 
     uint32_t slot = nx_table_fill(ex, t, pf->size_);
     return nx_spawn_fast_finish(ex, t, &pf->desc_, pf->meta_, slot, init, id_out);
   }
-  return nx_spawn_generic(ex, 0, &pf->desc_, init, id_out, join_out);
+  return nx_spawn_generic(ex, &pf->desc_, init, id_out, join_out, 0);
 }
 
 /* ------------------------------------------------------------------------ */

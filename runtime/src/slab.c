@@ -140,7 +140,10 @@ void nx_slab_free(nx_slab *slab, void *ptr) {
 }
 
 size_t nx_slab_slot_size(const nx_slab *slab) { return slab != NULL ? slab->slot_size : 0; }
-size_t nx_slab_in_use(const nx_slab *slab) { return slab != NULL ? slab->in_use : 0; }
+size_t nx_slab_in_use(const nx_slab *slab) {
+  if (slab == NULL) return 0;
+  return slab->in_use + (slab->owner_in_use ? *slab->owner_in_use : 0);
+}
 size_t nx_slab_capacity(const nx_slab *slab) { return slab != NULL ? slab->capacity : 0; }
 
 const nx_allocator *nx_slab_allocator(nx_slab *slab) {

@@ -89,6 +89,10 @@ struct nx_slab {
   uint64_t index_mul;
   nx_slab_chunk *chunks;  /* unbounded: newest chunk first */
   nx_allocator table;     /* nx_slab_allocator(); ctx = this slab */
+  /* Slots in use that the slab's owner counts itself (the executor, for
+   * its tasks' slots: nx_slab_take_inline / nx_slab_put_inline); NULL:
+   * none. nx_slab_in_use() adds them to in_use. */
+  const uint32_t *owner_in_use;
   char version[64];
 };
 
@@ -99,6 +103,17 @@ void *nx_slab_alloc_slow(nx_slab *slab);
 /* 1 if `ptr` is the start of a slot of `slab`, else 0. O(chunks): for tests
  * and debug checks, never the hot path. */
 int nx_slab_owns(const nx_slab *slab, const void *ptr);
+
+/* A slot off the freelist, not counted in in_use (the owner counts it:
+ * owner_in_use); NULL if the freelist is empty. */
+static inline void *nx_slab_take_inline(nx_slab *slab) {
+  nx_slab_node *n = slab->free_head;
+  if (__builtin_expect(n != NULL, 1)) {
+    NX_SLAB_UNPOISON(n, slab->slot_size);
+    slab->free_head = n->next;
+  }
+  return n;
+}
 
 /* nx_slab_alloc without the call. `slab` must not be NULL. */
 static inline void *nx_slab_alloc_inline(nx_slab *slab) {
@@ -118,15 +133,20 @@ static inline uint32_t nx_slab_index_inline(const nx_slab *slab, const void *ptr
   return (uint32_t)((off >> slab->index_shift) * slab->index_mul);
 }
 
-/* nx_slab_free without the call. `slab` and `ptr` must not be NULL, and `ptr`
- * must be a slot of `slab` that is in use. */
-static inline void nx_slab_free_inline(nx_slab *slab, void *ptr) {
+/* Gives back a slot of nx_slab_take_inline (not counted in in_use). */
+static inline void nx_slab_put_inline(nx_slab *slab, void *ptr) {
   nx_slab_node *n = (nx_slab_node *)ptr;
   n->next = slab->free_head;
   slab->free_head = n;
-  slab->in_use--;
   NX_SLAB_POISON((unsigned char *)ptr + sizeof(nx_slab_node),
                  slab->slot_size - sizeof(nx_slab_node));
+}
+
+/* nx_slab_free without the call. `slab` and `ptr` must not be NULL, and `ptr`
+ * must be a slot of `slab` that is in use. */
+static inline void nx_slab_free_inline(nx_slab *slab, void *ptr) {
+  slab->in_use--;
+  nx_slab_put_inline(slab, ptr);
 }
 
 #ifdef __cplusplus

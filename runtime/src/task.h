@@ -94,6 +94,12 @@ struct nx_task {
      * (NX_META). Read the fields, not the word, after a store to one of
      * them: a wide load of a pending narrow store stalls store forwarding. */
     uint64_t meta;
+    /* join_off16, queued and flags as one word: a spawn whose header word
+     * is a constant writes it and `slot` with two stores and no OR. */
+    struct {
+      uint32_t meta_lo_;
+      uint32_t meta_hi;
+    };
   };
 };
 
@@ -109,6 +115,7 @@ static_assert(offsetof(struct nx_task, join_off16) == 60, "join_off16 at 60");
 static_assert(offsetof(struct nx_task, queued) == 62, "queued at 62");
 static_assert(offsetof(struct nx_task, flags) == 63, "flags at 63");
 static_assert(offsetof(struct nx_task, meta) == 56, "meta (slot..flags as one word) at 56");
+static_assert(offsetof(struct nx_task, meta_hi) == 60, "meta_hi (join_off16..flags) at 60");
 static_assert(sizeof(struct nx_task) == NX_TASK_HEADER_SIZE, "header is one cache line");
 static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "NX_META_* assume little-endian");
 

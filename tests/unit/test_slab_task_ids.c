@@ -75,6 +75,7 @@ static void user_slots(void) {
   nx_probe extra = {0};
   NX_CHECK_RC(nx_probe_spawn(ex, 1, &extra, 1, 0, 0, NULL, NULL), NX_ESLABFULL);
   NX_CHECK_EQ_U(nx_executor_allocated_tasks(ex), CAP - 1);
+  NX_CHECK_EQ_U(nx_slab_in_use(slab), CAP); /* the tasks' slots and the user's */
   NX_CHECK_RC(nx_cancel(ex, ((nx_task_id)1 << 32) | 0), NX_ESTALE);
   nx_slab_free(slab, mine);
   nx_task_id id0;
