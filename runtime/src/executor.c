@@ -47,6 +47,14 @@ int nx_executor_config_init(nx_executor_config *cfg) {
 
 static void nx_table_extend(nx_executor *ex, uint32_t cap);
 
+/* The calling thread's identity for the fast spawns' owner check
+ * (spawn_owner): the thread pointer, unique among live threads like the
+ * marker's address, and one load to read (the marker's address is two
+ * instructions more). */
+static inline __attribute__((always_inline)) const void *nx_spawn_marker(void) {
+  return __builtin_thread_pointer();
+}
+
 /* A bounded slab up to this many slots gets an id entry per slot. */
 #define NX_SLAB_ENTRIES_MAX ((uint32_t)1 << 26)
 /* Entries for tasks outside the slab when the executor is made. */
@@ -125,7 +133,7 @@ int nx_executor_create(const nx_executor_config *cfg, nx_executor **out) {
   ex->holds = 1;
   ex->cx.ex = ex;
   atomic_init(&ex->owner, nx__thread_marker());
-  atomic_init(&ex->spawn_owner, nx__thread_marker());
+  atomic_init(&ex->spawn_owner, nx_spawn_marker());
   atomic_init(&ex->freeing, NULL);
   *out = ex;
   return NX_OK;
@@ -486,7 +494,7 @@ static __attribute__((noinline)) int nx_spawn_generic(nx_executor *ex,
 
 /* Owner thread, no shutdown begun. */
 static inline __attribute__((always_inline)) bool nx_spawn_owner_ok(const nx_executor *ex) {
-  return atomic_load_explicit(&ex->spawn_owner, memory_order_relaxed) == nx__thread_marker();
+  return atomic_load_explicit(&ex->spawn_owner, memory_order_relaxed) == nx_spawn_marker();
 }
 
 /* ... and an id entry without growing (a bounded slab's slots have theirs). */

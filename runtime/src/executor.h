@@ -75,8 +75,9 @@ struct nx_executor {
   size_t slab_size_end, slab_state_end;
   uint32_t room;             /* table_cap - slab_base: a non-slab spawn while
                                 table_used is below it needs no growth */
-  /* The owner's marker while spawns are accepted, NULL from the start of
-   * shutdown: the fast spawns check thread and state with one compare. */
+  /* The owner's thread pointer while spawns are accepted, NULL from the
+   * start of shutdown: the fast spawns check thread and state with one
+   * compare (executor.c: nx_spawn_marker). */
   _Atomic(const void *) spawn_owner;
   size_t live;
   nx_cx cx;                  /* reused for every poll; cx.task: the task being
