@@ -418,7 +418,8 @@ typedef enum nx_run_mode {
 typedef struct nx_executor_config {
   uint32_t ready_capacity;    /* initial ready-queue slots (power of two). Default 1024.
                                  The queue grows with the number of tasks at spawn
-                                 time, so a wake never fails. */
+                                 time (and starts with room for every slot of a
+                                 bounded slab), so a wake never fails. */
   uint32_t tasks_per_cycle;   /* polls per nx_run_once at most. Default 64. */
   const nx_allocator *allocator; /* nx_spawn storage. Default nx_allocator_malloc() */
   const nx_slab_config *slab; /* if non-NULL, the executor owns a slab with this

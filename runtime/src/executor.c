@@ -47,6 +47,19 @@ int nx_executor_config_init(nx_executor_config *cfg) {
 
 static void nx_table_extend(nx_executor *ex, uint32_t cap);
 
+/* The calling thread's identity for the fast spawns' owner check
+ * (spawn_owner): the thread pointer, unique among live threads like the
+ * marker's address, and one load to read (the marker's address is two
+ * instructions more). */
+static inline __attribute__((always_inline)) const void *nx_spawn_marker(void) {
+  return __builtin_thread_pointer();
+}
+
+/* A bounded slab up to this many slots gets an id entry per slot. */
+#define NX_SLAB_ENTRIES_MAX ((uint32_t)1 << 26)
+/* Entries for tasks outside the slab when the executor is made. */
+#define NX_TABLE_INITIAL 64
+
 static uint32_t nx_pow2_at_least(uint32_t n) {
   uint32_t p = 1;
   while (p < n) p <<= 1;
@@ -73,15 +86,27 @@ int nx_executor_create(const nx_executor_config *cfg, nx_executor **out) {
   memset(ex, 0, sizeof *ex);
   ex->epfd = ex->evfd = -1;
   int rc = NX_ENOMEM;
-  uint32_t cap = nx_pow2_at_least(cfg->ready_capacity);
+  if (cfg->slab != NULL && (rc = nx_slab_create(cfg->slab, &ex->slab)) < 0) goto fail;
+  rc = NX_ENOMEM;
+  if (ex->slab != NULL && ex->slab->mode == NX_SLAB_BOUNDED &&
+      ex->slab->capacity <= NX_SLAB_ENTRIES_MAX)
+  {
+    ex->slab_base = (uint32_t)ex->slab->capacity;
+    ex->slab_size_end = ex->slab->slot_size + 1;
+    ex->slab_state_end = ex->slab->slot_size - NX_TASK_HEADER_SIZE + 1;
+    ex->slab->owner_in_use = &ex->slab_tasks; /* its tasks' slots: not in in_use */
+  }
+  uint32_t table_cap = ex->slab_base + NX_TABLE_INITIAL;
+  uint32_t cap = nx_pow2_at_least(cfg->ready_capacity > table_cap ? cfg->ready_capacity : table_cap);
   ex->ring = malloc(sizeof(nx_task *) * cap);
-  ex->table_cap = 64;
-  ex->table = malloc(sizeof(nx_table_entry) * ex->table_cap);
+  ex->table = malloc(sizeof(nx_table_entry) * table_cap);
   if (ex->ring == NULL || ex->table == NULL) goto fail;
   ex->ring_mask = cap - 1;
-  ex->room = ex->table_cap < cap ? ex->table_cap : cap;
+  for (uint32_t i = 0; i < ex->slab_base; i++) ex->table[i] = (nx_table_entry){NULL, 1, 0};
+  ex->table_hwm = ex->slab_base;
   ex->table_free = NX_TABLE_NONE;
-  nx_table_extend(ex, ex->table_cap);
+  nx_table_extend(ex, table_cap);
+  ex->room = table_cap - ex->slab_base;
   ex->tasks_per_cycle = cfg->tasks_per_cycle;
   ex->idle_spin_ns = cfg->idle_spin_ns;
   ex->idle_yields = cfg->idle_yields;
@@ -89,7 +114,6 @@ int nx_executor_create(const nx_executor_config *cfg, nx_executor **out) {
   ex->timer_spin_max_ns = cfg->timer_spin_max_ns;
   ex->saved_slack_ns = -1;
   ex->alloc = alloc;
-  if (cfg->slab != NULL && (rc = nx_slab_create(cfg->slab, &ex->slab)) < 0) goto fail;
 
   ex->epfd = epoll_create1(EPOLL_CLOEXEC);
   ex->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -109,7 +133,7 @@ int nx_executor_create(const nx_executor_config *cfg, nx_executor **out) {
   ex->holds = 1;
   ex->cx.ex = ex;
   atomic_init(&ex->owner, nx__thread_marker());
-  atomic_init(&ex->spawn_owner, nx__thread_marker());
+  atomic_init(&ex->spawn_owner, nx_spawn_marker());
   atomic_init(&ex->freeing, NULL);
   *out = ex;
   return NX_OK;
@@ -134,12 +158,13 @@ static inline bool nx_entry_in_use(const nx_table_entry *e) {
   return ((uintptr_t)e->task & NX_ENTRY_FREE_TAG) == 0 && e->task != NULL;
 }
 
-/* Room. `table_used` counts the entries taken plus one per spawn or reserve
- * inside an allocator call (in_alloc): such a call holds its room before it
- * calls out, so whatever the allocator spawns meanwhile cannot take it.
- * The table has a free entry for every count below table_cap, and the ring
- * (each entry a distinct allocated task) a slot for every count below its
- * capacity; both only grow. */
+/* Room. A task in the executor's bounded slab has its slot's entry (the
+ * slab bounds them). For other tasks `table_used` counts the entries taken
+ * plus one per spawn or reserve inside an allocator call (in_alloc): such a
+ * call holds its room before it calls out, so whatever the allocator spawns
+ * meanwhile cannot take it. The table has a free entry for every count
+ * below `room` (table_cap - slab_base), and the ring a slot for every entry
+ * (each entry a distinct allocated task); both only grow. */
 
 /* Puts entries [table_hwm, cap) on the free list (lowest index on top) as
  * never-used (generation 1), so filling an entry is always a pop. */
@@ -153,25 +178,16 @@ static void nx_table_extend(nx_executor *ex, uint32_t cap) {
   ex->table_cap = cap;
 }
 
-static void nx_update_room(nx_executor *ex) {
-  uint32_t ring_cap = ex->ring_mask + 1;
-  ex->room = ex->table_cap < ring_cap ? ex->table_cap : ring_cap;
-}
-
-/* Grows the table and/or ring so one more task fits. Slow path of reserve. */
+/* Grows the table so one more task outside the slab fits, and the ring
+ * with it (a slot per entry; the ring grows first, so a failure leaves the
+ * invariant). Slow path of reserve. */
 static int nx_make_room_slow(nx_executor *ex) {
-  if (ex->table_used >= ex->table_cap) {
-    if (ex->table_cap >= UINT32_MAX / 2) return NX_ENOMEM;
-    uint32_t cap = ex->table_cap * 2;
-    nx_table_entry *t = realloc(ex->table, sizeof *t * cap);
-    if (t == NULL) return NX_ENOMEM;
-    ex->table = t;
-    nx_table_extend(ex, cap);
-  }
+  if (ex->table_cap >= UINT32_MAX / 4) return NX_ENOMEM;
+  uint32_t cap = ex->table_cap * 2;
   uint32_t ring_cap = ex->ring_mask + 1;
-  if (ex->table_used + 1 > ring_cap) {
-    uint32_t cap = ring_cap * 2;
-    nx_task **ring = malloc(sizeof *ring * cap);
+  if (cap > ring_cap) {
+    uint32_t new_ring_cap = nx_pow2_at_least(cap);
+    nx_task **ring = malloc(sizeof *ring * new_ring_cap);
     if (ring == NULL) return NX_ENOMEM;
     uint32_t n = ex->ring_tail - ex->ring_head;
     for (uint32_t i = 0; i < n; i++) ring[i] = ex->ring[(ex->ring_head + i) & ex->ring_mask];
@@ -179,9 +195,13 @@ static int nx_make_room_slow(nx_executor *ex) {
     ex->ring = ring;
     ex->ring_head = 0;
     ex->ring_tail = n;
-    ex->ring_mask = cap - 1;
+    ex->ring_mask = new_ring_cap - 1;
   }
-  nx_update_room(ex);
+  nx_table_entry *t = realloc(ex->table, sizeof *t * cap);
+  if (t == NULL) return NX_ENOMEM;
+  ex->table = t;
+  nx_table_extend(ex, cap);
+  ex->room = cap - ex->slab_base;
   return NX_OK;
 }
 
@@ -208,9 +228,26 @@ static inline uint32_t nx_table_take(nx_executor *ex, nx_task *t, uint32_t size)
   return nx_table_fill(ex, t, size);
 }
 
+/* Fills the entry of slot `slot` of the executor's bounded slab for `t`. */
+static inline __attribute__((always_inline)) void nx_table_fill_slab(nx_executor *ex, nx_task *t,
+                                                                     uint32_t slot) {
+  nx_table_entry *e = &ex->table[slot];
+  NX_ASSERT(slot < ex->slab_base && e->task == NULL && (e->gen & 1)); /* the slot was free */
+  e->task = t;
+  ex->slab_tasks++;
+}
+
+/* Fills the entry of the executor's bounded slab's slot `t`; returns its index. */
+static inline __attribute__((always_inline)) uint32_t nx_table_take_slab(nx_executor *ex,
+                                                                         nx_task *t) {
+  uint32_t slot = nx_slab_index_inline(ex->slab, t);
+  nx_table_fill_slab(ex, t, slot);
+  return slot;
+}
+
 static inline void nx_table_release(nx_executor *ex, nx_table_entry *e, uint32_t slot) {
-  NX_ASSERT(slot < ex->table_hwm && e == &ex->table[slot] && nx_entry_in_use(e) &&
-            ex->table_used != 0);
+  NX_ASSERT(slot >= ex->slab_base && slot < ex->table_hwm && e == &ex->table[slot] &&
+            nx_entry_in_use(e) && ex->table_used != 0);
   ex->table_used--;
   e->gen += 2; /* odd, so it never wraps to 0 */
   e->task = (nx_task *)(((uintptr_t)ex->table_free << 1) | NX_ENTRY_FREE_TAG);
@@ -227,8 +264,13 @@ static inline void nx_task_free_inline(nx_executor *ex, nx_task *t) {
   uint32_t slot = t->slot;
   nx_table_entry *e = &ex->table[slot];
   if (t->flags & NX_TF_SLAB) {
-    nx_table_release(ex, e, slot);
-    nx_slab_free_inline(ex->slab, t);
+    /* the slot's own entry: a new generation, empty until the slot is reused */
+    NX_ASSERT(slot < ex->slab_base && ex->slab_tasks != 0 &&
+              nx_slab_index_inline(ex->slab, t) == slot && nx_entry_in_use(e));
+    ex->slab_tasks--;
+    e->gen += 2;
+    e->task = NULL;
+    nx_slab_put_inline(ex->slab, t);
   } else {
     size_t size = e->size; /* a slab slot's free needs no size */
     nx_table_release(ex, e, slot);
@@ -325,8 +367,8 @@ static inline __attribute__((always_inline)) int nx_reserve_generic(nx_executor 
   int rc = nx_layout_of(desc, (flags & NX_RESERVE_JOINABLE) != 0, &l);
   if (rc < 0) return rc;
   size_t size = l.size, align = l.align, join_off = l.join_off;
-  rc = nx_make_room(ex);
-  if (rc < 0) return rc;
+  /* a task in the bounded slab has its slot's entry: no room to make */
+  if (!((flags & NX_RESERVE_SLAB) && ex->slab_base != 0) && (rc = nx_make_room(ex)) < 0) return rc;
 
   void *mem;
   nx_task *t;
@@ -334,10 +376,20 @@ static inline __attribute__((always_inline)) int nx_reserve_generic(nx_executor 
   if (flags & NX_RESERVE_SLAB) {
     if (ex->slab == NULL) return NX_EINVAL;
     if (size > ex->slab->slot_size) return NX_E2BIG;
-    mem = nx_slab_alloc_inline(ex->slab);
+    /* a bounded slab's slots are counted in slab_tasks */
+    mem = ex->slab_base != 0 ? nx_slab_take_inline(ex->slab) : nx_slab_alloc_inline(ex->slab);
     if (mem == NULL) return NX_ESLABFULL;
     t = mem;
-    storage = NX_TF_SLAB;
+    if (ex->slab_base != 0) {
+      storage = NX_TF_SLAB;
+    } else {
+      /* an unbounded slab's slots are not numbered: a task there is like
+       * one from an allocator (an id from the free list, freed by the
+       * slab's allocator table) */
+      t->free_fn = ex->slab->table.free;
+      t->free_ctx = ex->slab->table.ctx;
+      ex->table_used++;
+    }
   } else {
     mem = nx_alloc_holding_room(ex, ex->alloc, size, align);
     if (mem == NULL) return NX_ENOMEM;
@@ -351,7 +403,7 @@ static inline __attribute__((always_inline)) int nx_reserve_generic(nx_executor 
   /* cross_next is not initialised: only a push writes it, and only the
    * inbox's consumer reads it, after that push. */
   t->ex = ex;
-  t->slot = storage ? nx_table_take(ex, t, 0) : nx_table_fill(ex, t, (uint32_t)size);
+  t->slot = storage ? nx_table_take_slab(ex, t) : nx_table_fill(ex, t, (uint32_t)size);
   t->join_off16 = (uint16_t)(join_off / 16);
   t->flags = (uint8_t)(storage | nx_layout_flags(&l));
   if (join_off) {
@@ -406,10 +458,11 @@ void nx_reserve_abort(nx_reservation *r) {
 /* Every check, in the documented precedence, for any input: the slow path
  * of the spawns below, and the only path for joinable tasks, outputs,
  * alignment above 16 and a table or ring that must grow. */
-static __attribute__((noinline)) int nx_spawn_generic(nx_executor *ex, unsigned flags,
+/* (`flags` last: the fast spawns pass their own arguments on unmoved.) */
+static __attribute__((noinline)) int nx_spawn_generic(nx_executor *ex,
                                                      const nx_future_desc *desc,
                                                      const void *init, nx_task_id *id_out,
-                                                     nx_join *join_out) {
+                                                     nx_join *join_out, unsigned flags) {
   nx_reservation r;
   if (join_out) flags |= NX_RESERVE_JOINABLE;
   int rc = nx_reserve_generic(ex, flags, desc, &r);
@@ -439,35 +492,40 @@ static __attribute__((noinline)) int nx_spawn_generic(nx_executor *ex, unsigned 
 /* nx_prepared_future.tag_ once nx_future_prepare filled it ("nxpf"). */
 #define NX_PREPARED_TAG ((uint32_t)0x6e787066u)
 
-/* Owner thread, no shutdown begun, room without growing. */
-static inline __attribute__((always_inline)) bool nx_spawn_room_ok(const nx_executor *ex) {
-  return atomic_load_explicit(&ex->spawn_owner, memory_order_relaxed) == nx__thread_marker() &&
-         ex->table_used < ex->room;
+/* Owner thread, no shutdown begun. */
+static inline __attribute__((always_inline)) bool nx_spawn_owner_ok(const nx_executor *ex) {
+  return atomic_load_explicit(&ex->spawn_owner, memory_order_relaxed) == nx_spawn_marker();
 }
 
-static inline __attribute__((always_inline)) bool nx_spawn_fast_ok(const nx_executor *ex,
-                                                                   const nx_future_desc *desc) {
+/* ... and an id entry without growing (a bounded slab's slots have theirs). */
+static inline __attribute__((always_inline)) bool nx_spawn_room_ok(const nx_executor *ex) {
+  return nx_spawn_owner_ok(ex) && ex->table_used < ex->room;
+}
+
+/* A descriptor the fast nx_spawn / nx_spawn_slab take. */
+static inline __attribute__((always_inline)) bool nx_desc_fast_ok(const nx_future_desc *desc) {
   size_t align = desc->align;
   return NX_LIKELY(desc->poll != NULL && desc->output_size == 0 && align <= 16 &&
-                   ((NX_FAST_ALIGNS >> align) & 1) != 0 && nx_spawn_room_ok(ex));
+                   ((NX_FAST_ALIGNS >> align) & 1) != 0);
 }
 
-/* Header, id entry and ready-ring entry of a task the fast path allocated.
- * `meta`: the header word without the slot (storage flag included);
- * `size`: the allocation's size for the id entry (0 for a slab slot). The
- * state is initialised after the push (no poll can run in between), so the
- * copy is a tail call. */
+/* Header and ready-ring entry of a task the fast path allocated, whose id
+ * entry `slot` is filled. `meta`: the header word without the slot
+ * (storage flag included). The state is initialised after the push (no
+ * poll can run in between), so the copy is a tail call. */
 static inline __attribute__((always_inline)) int nx_spawn_fast_finish(
-    nx_executor *ex, nx_task *t, const nx_future_desc *desc, uint64_t meta, uint32_t size,
+    nx_executor *ex, nx_task *t, const nx_future_desc *desc, uint64_t meta, uint32_t slot,
     const void *init, nx_task_id *id_out) {
   t->poll = desc->poll;
   t->drop = desc->drop;
   atomic_init(&t->state, NX_ST_REF);
   t->ex = ex;
-  /* the slab's room is taken here; an allocator call held it already */
-  uint32_t slot = (meta & NX_META_FLAG(NX_TF_SLAB)) ? nx_table_take(ex, t, 0)
-                                                    : nx_table_fill(ex, t, size);
-  t->meta = meta | slot;
+  if (__builtin_constant_p(meta)) {
+    t->slot = slot; /* two stores, the second of a constant */
+    t->meta_hi = (uint32_t)(meta >> 32);
+  } else {
+    t->meta = meta | slot;
+  }
   if (meta & NX_META_FLAG(NX_TF_JOINABLE)) {
     /* a detached task with an output: the output's block, nobody waiting */
     nx_join_block *jb = nx__task_join(t);
@@ -488,35 +546,36 @@ static inline __attribute__((always_inline)) int nx_spawn_fast_finish(
 
 /* nx_spawn_slab's common case calls nothing (unless the state needs a
  * copy, last): a few loads and compares, a slab pop, the header writes and
- * a ring push, so it needs almost no register saves. */
+ * a ring push, so it needs almost no register saves. One compare says there
+ * is a bounded slab with numbered slots and the state fits a slot; an
+ * unbounded slab takes the generic path. */
 int nx_spawn_slab(nx_executor *ex, const nx_future_desc *desc, const void *init,
                   nx_task_id *id_out, nx_join *join_out) {
-  if (NX_LIKELY(ex != NULL && desc != NULL && join_out == NULL && nx_spawn_fast_ok(ex, desc))) {
-    nx_slab *slab = ex->slab;
-    size_t size = NX_TASK_HEADER_SIZE + nx_round16(desc->size);
-    if (NX_LIKELY(slab != NULL && slab->free_head != NULL && desc->size <= NX_SLAB_MAX_SLOT_SIZE &&
-                  size <= slab->slot_size)) {
-      nx_task *t = nx_slab_alloc_inline(slab);
-      return nx_spawn_fast_finish(ex, t, desc, NX_FAST_META | NX_META_FLAG(NX_TF_SLAB), 0, init,
-                                  id_out);
-    }
+  if (NX_LIKELY(ex != NULL) && NX_LIKELY(desc != NULL) && NX_LIKELY(join_out == NULL) &&
+      nx_desc_fast_ok(desc) && NX_LIKELY(desc->size < ex->slab_state_end) &&
+      NX_LIKELY(nx_spawn_owner_ok(ex)) && NX_LIKELY(ex->slab->free_head != NULL)) {
+    nx_task *t = nx_slab_take_inline(ex->slab);
+    uint32_t slot = nx_table_take_slab(ex, t);
+    return nx_spawn_fast_finish(ex, t, desc, NX_FAST_META | NX_META_FLAG(NX_TF_SLAB), slot,
+                                init, id_out);
   }
-  return nx_spawn_generic(ex, NX_RESERVE_SLAB, desc, init, id_out, join_out);
+  return nx_spawn_generic(ex, desc, init, id_out, join_out, NX_RESERVE_SLAB);
 }
 
 int nx_spawn(nx_executor *ex, const nx_future_desc *desc, const void *init, nx_task_id *id_out,
              nx_join *join_out) {
-  if (NX_LIKELY(ex != NULL && desc != NULL && join_out == NULL && nx_spawn_fast_ok(ex, desc) &&
-                desc->size <= ((size_t)1 << 30))) {
+  if (NX_LIKELY(ex != NULL && desc != NULL && join_out == NULL && nx_desc_fast_ok(desc) &&
+                nx_spawn_room_ok(ex) && desc->size <= ((size_t)1 << 30))) {
     size_t size = NX_TASK_HEADER_SIZE + nx_round16(desc->size);
     const nx_allocator *a = ex->alloc;
     nx_task *t = nx_alloc_holding_room(ex, a, size, 16);
     if (NX_UNLIKELY(t == NULL)) return NX_ENOMEM; /* every other check passed */
     t->free_fn = a->free;
     t->free_ctx = a->ctx;
-    return nx_spawn_fast_finish(ex, t, desc, NX_FAST_META, (uint32_t)size, init, id_out);
+    uint32_t slot = nx_table_fill(ex, t, (uint32_t)size);
+    return nx_spawn_fast_finish(ex, t, desc, NX_FAST_META, slot, init, id_out);
   }
-  return nx_spawn_generic(ex, 0, desc, init, id_out, join_out);
+  return nx_spawn_generic(ex, desc, init, id_out, join_out, 0);
 }
 
 /* Prepared futures: the descriptor's checks and layout, done once. */
@@ -544,13 +603,13 @@ static inline bool nx_prepared_ok(const nx_executor *ex, const nx_prepared_futur
 int nx_spawn_slab_prepared(nx_executor *ex, const nx_prepared_future *pf, const void *init,
                            nx_task_id *id_out, nx_join *join_out) {
   if (!nx_prepared_ok(ex, pf)) return NX_EINVAL;
-  nx_slab *slab = ex->slab;
-  if (NX_LIKELY(join_out == NULL && nx_spawn_room_ok(ex) && slab != NULL &&
-                slab->free_head != NULL && pf->size_ <= slab->slot_size)) {
-    nx_task *t = nx_slab_alloc_inline(slab);
-    return nx_spawn_fast_finish(ex, t, &pf->desc_, pf->meta_slab_, 0, init, id_out);
+  if (NX_LIKELY(join_out == NULL && pf->size_ < ex->slab_size_end && nx_spawn_owner_ok(ex) &&
+                ex->slab->free_head != NULL)) {
+    nx_task *t = nx_slab_take_inline(ex->slab);
+    uint32_t slot = nx_table_take_slab(ex, t);
+    return nx_spawn_fast_finish(ex, t, &pf->desc_, pf->meta_slab_, slot, init, id_out);
   }
-  return nx_spawn_generic(ex, NX_RESERVE_SLAB, &pf->desc_, init, id_out, join_out);
+  return nx_spawn_generic(ex, &pf->desc_, init, id_out, join_out, NX_RESERVE_SLAB);
 }
 
 int nx_spawn_prepared(nx_executor *ex, const nx_prepared_future *pf, const void *init,
@@ -562,9 +621,10 @@ int nx_spawn_prepared(nx_executor *ex, const nx_prepared_future *pf, const void 
     if (NX_UNLIKELY(t == NULL)) return NX_ENOMEM; /* every other check passed */
     t->free_fn = a->free;
     t->free_ctx = a->ctx;
-    return nx_spawn_fast_finish(ex, t, &pf->desc_, pf->meta_, pf->size_, init, id_out);
+    uint32_t slot = nx_table_fill(ex, t, pf->size_);
+    return nx_spawn_fast_finish(ex, t, &pf->desc_, pf->meta_, slot, init, id_out);
   }
-  return nx_spawn_generic(ex, 0, &pf->desc_, init, id_out, join_out);
+  return nx_spawn_generic(ex, &pf->desc_, init, id_out, join_out, 0);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -628,22 +688,37 @@ uint32_t nx__ring_count(const nx_executor *ex, const nx_task *t) {
   return n;
 }
 
-/* Every in-use entry names a task that names it back; the free list holds
- * exactly the other entries below the high-water mark; every ring entry is
- * a queued task of this executor, once; the counts match. */
+/* Every in-use entry names a task that names it back; a bounded slab's
+ * slot entries are empty or hold a slab task in that very slot; the free
+ * list holds exactly the other entries above them, below the high-water
+ * mark; every ring entry is a queued task of this executor, once; the ring
+ * has a slot per entry; the counts match. */
 bool nx__executor_valid(const nx_executor *ex) {
-  uint32_t used = 0, reserved = 0, free_len = 0, stale = 0;
+  uint32_t used = 0, slab_used = 0, reserved = 0, free_len = 0, stale = 0;
+  if (ex->slab_base > ex->table_hwm || ex->table_hwm != ex->table_cap ||
+      ex->table_cap > ex->ring_mask + 1 || ex->room != ex->table_cap - ex->slab_base)
+    return false;
   for (uint32_t i = 0; i < ex->table_hwm; i++) {
     const nx_table_entry *e = &ex->table[i];
     if (!(e->gen & 1)) return false;
-    if (!nx_entry_in_use(e)) continue;
+    if (i < ex->slab_base) {
+      if (e->task == NULL) continue;
+      if (!(e->task->flags & NX_TF_SLAB) || nx_slab_index_inline(ex->slab, e->task) != i)
+        return false;
+      slab_used++;
+    } else if (!nx_entry_in_use(e)) {
+      if (e->task == NULL) return false; /* a free entry here is on the free list */
+      continue;
+    } else {
+      used++;
+    }
     const nx_task *t = e->task;
     if (t->slot != i || t->ex != ex) return false;
-    used++;
     reserved += t->queued == NX_Q_RESERVED;
   }
   for (uint32_t f = ex->table_free; f != NX_TABLE_NONE; f = (uint32_t)((uintptr_t)ex->table[f].task >> 1)) {
-    if (f >= ex->table_hwm || nx_entry_in_use(&ex->table[f]) || ++free_len > ex->table_hwm)
+    if (f < ex->slab_base || f >= ex->table_hwm || nx_entry_in_use(&ex->table[f]) ||
+        ++free_len > ex->table_hwm)
       return false;
   }
   for (uint32_t i = ex->ring_head; i != ex->ring_tail; i++) {
@@ -651,8 +726,9 @@ bool nx__executor_valid(const nx_executor *ex) {
     if (t->queued != 1 || t->ex != ex || nx__ring_count(ex, t) != 1) return false;
     stale += (t->flags & NX_TF_DONE) != 0;
   }
-  return used + ex->in_alloc == ex->table_used && used + free_len == ex->table_hwm &&
-         ex->live <= used - reserved && stale == ex->stale;
+  return used + ex->in_alloc == ex->table_used && slab_used == ex->slab_tasks &&
+         used + free_len == ex->table_hwm - ex->slab_base &&
+         ex->live <= used + slab_used - reserved && stale == ex->stale;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -855,11 +931,12 @@ static inline bool nx_freeing_here(const nx_executor *ex) {
 size_t nx_executor_live_tasks(const nx_executor *ex) { return ex ? ex->live : 0; }
 size_t nx_executor_allocated_tasks(const nx_executor *ex) {
   if (ex == NULL) return 0;
-  if (!ex->shut || nx_freeing_here(ex)) return ex->table_used - ex->in_alloc;
+  if (!ex->shut || nx_freeing_here(ex))
+    return (size_t)ex->table_used + ex->slab_tasks - ex->in_alloc;
   /* After shutdown other threads free orphans under the lock. */
   nx_executor *mut = (nx_executor *)ex;
   pthread_mutex_lock(&mut->lock);
-  size_t n = ex->table_used;
+  size_t n = (size_t)ex->table_used + ex->slab_tasks;
   pthread_mutex_unlock(&mut->lock);
   return n;
 }

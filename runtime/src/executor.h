@@ -61,11 +61,23 @@ struct nx_executor {
   uint32_t ring_head, ring_tail, ring_mask;
   uint32_t tasks_per_cycle;
   nx_table_entry *table;
+  /* Entries [0, slab_base) belong to the slots of the executor's bounded
+   * slab, one each (0 without one): a slab task takes its slot's entry, no
+   * free list. The other entries are on the free list or taken; table_used
+   * counts those taken (plus allocator calls holding room, see "Room"),
+   * slab_tasks the slab slots' entries taken. The ring has a slot for every
+   * entry (ring capacity >= table_cap). */
   uint32_t table_cap, table_hwm, table_free, table_used;
-  uint32_t room;             /* min(table_cap, ring capacity): a spawn while
+  uint32_t slab_base, slab_tasks;
+  /* With a bounded slab (slab_base != 0): a task of this allocation size,
+   * or a future of this state size, fits a slot if below; 0 without one,
+   * so one compare answers both. */
+  size_t slab_size_end, slab_state_end;
+  uint32_t room;             /* table_cap - slab_base: a non-slab spawn while
                                 table_used is below it needs no growth */
-  /* The owner's marker while spawns are accepted, NULL from the start of
-   * shutdown: the fast spawns check thread and state with one compare. */
+  /* The owner's thread pointer while spawns are accepted, NULL from the
+   * start of shutdown: the fast spawns check thread and state with one
+   * compare (executor.c: nx_spawn_marker). */
   _Atomic(const void *) spawn_owner;
   size_t live;
   nx_cx cx;                  /* reused for every poll; cx.task: the task being

@@ -68,6 +68,12 @@ int nx_slab_create(const nx_slab_config *cfg, nx_slab **out) {
   if (slab == NULL) return NX_ENOMEM;
   memset(slab, 0, sizeof *slab);
   slab->slot_size = slot;
+  slab->index_shift = (unsigned)__builtin_ctzl(slot);
+  /* Newton's iteration for the inverse of an odd number modulo 2^64: each
+   * step doubles the correct low bits (odd * odd is right in 3 of them). */
+  uint64_t odd = slot >> slab->index_shift, inv = odd;
+  for (int i = 0; i < 5; i++) inv *= 2 - odd * inv;
+  slab->index_mul = inv;
   slab->chunk_slots = cfg->capacity;
   slab->mode = cfg->mode;
   slab->table = (nx_allocator){"slab", nx_slab_table_alloc, nx_slab_table_free,
@@ -134,7 +140,10 @@ void nx_slab_free(nx_slab *slab, void *ptr) {
 }
 
 size_t nx_slab_slot_size(const nx_slab *slab) { return slab != NULL ? slab->slot_size : 0; }
-size_t nx_slab_in_use(const nx_slab *slab) { return slab != NULL ? slab->in_use : 0; }
+size_t nx_slab_in_use(const nx_slab *slab) {
+  if (slab == NULL) return 0;
+  return slab->in_use + (slab->owner_in_use ? *slab->owner_in_use : 0);
+}
 size_t nx_slab_capacity(const nx_slab *slab) { return slab != NULL ? slab->capacity : 0; }
 
 const nx_allocator *nx_slab_allocator(nx_slab *slab) {

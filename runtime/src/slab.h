@@ -31,6 +31,7 @@
 #include "nxrt.h"
 
 #include <stddef.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -79,9 +80,19 @@ struct nx_slab {
   size_t capacity;        /* slots that exist */
   size_t chunk_slots;     /* unbounded: slots per chunk; bounded: capacity */
   nx_slab_mode mode;
+  /* A slot's index is (offset >> index_shift) * index_mul: slot_size is
+   * 2^index_shift times an odd number whose inverse modulo 2^64 is
+   * index_mul, and an offset is an exact multiple of slot_size, so the
+   * division is exact without a divide. */
+  unsigned index_shift;
   unsigned char *array;   /* bounded: the one array */
+  uint64_t index_mul;
   nx_slab_chunk *chunks;  /* unbounded: newest chunk first */
   nx_allocator table;     /* nx_slab_allocator(); ctx = this slab */
+  /* Slots in use that the slab's owner counts itself (the executor, for
+   * its tasks' slots: nx_slab_take_inline / nx_slab_put_inline); NULL:
+   * none. nx_slab_in_use() adds them to in_use. */
+  const uint32_t *owner_in_use;
   char version[64];
 };
 
@@ -92,6 +103,17 @@ void *nx_slab_alloc_slow(nx_slab *slab);
 /* 1 if `ptr` is the start of a slot of `slab`, else 0. O(chunks): for tests
  * and debug checks, never the hot path. */
 int nx_slab_owns(const nx_slab *slab, const void *ptr);
+
+/* A slot off the freelist, not counted in in_use (the owner counts it:
+ * owner_in_use); NULL if the freelist is empty. */
+static inline void *nx_slab_take_inline(nx_slab *slab) {
+  nx_slab_node *n = slab->free_head;
+  if (__builtin_expect(n != NULL, 1)) {
+    NX_SLAB_UNPOISON(n, slab->slot_size);
+    slab->free_head = n->next;
+  }
+  return n;
+}
 
 /* nx_slab_alloc without the call. `slab` must not be NULL. */
 static inline void *nx_slab_alloc_inline(nx_slab *slab) {
@@ -105,15 +127,26 @@ static inline void *nx_slab_alloc_inline(nx_slab *slab) {
   return nx_slab_alloc_slow(slab);
 }
 
-/* nx_slab_free without the call. `slab` and `ptr` must not be NULL, and `ptr`
- * must be a slot of `slab` that is in use. */
-static inline void nx_slab_free_inline(nx_slab *slab, void *ptr) {
+/* The index of slot `ptr` of a bounded slab (0 .. capacity-1). */
+static inline uint32_t nx_slab_index_inline(const nx_slab *slab, const void *ptr) {
+  size_t off = (size_t)((const unsigned char *)ptr - slab->array);
+  return (uint32_t)((off >> slab->index_shift) * slab->index_mul);
+}
+
+/* Gives back a slot of nx_slab_take_inline (not counted in in_use). */
+static inline void nx_slab_put_inline(nx_slab *slab, void *ptr) {
   nx_slab_node *n = (nx_slab_node *)ptr;
   n->next = slab->free_head;
   slab->free_head = n;
-  slab->in_use--;
   NX_SLAB_POISON((unsigned char *)ptr + sizeof(nx_slab_node),
                  slab->slot_size - sizeof(nx_slab_node));
+}
+
+/* nx_slab_free without the call. `slab` and `ptr` must not be NULL, and `ptr`
+ * must be a slot of `slab` that is in use. */
+static inline void nx_slab_free_inline(nx_slab *slab, void *ptr) {
+  slab->in_use--;
+  nx_slab_put_inline(slab, ptr);
 }
 
 #ifdef __cplusplus

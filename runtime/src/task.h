@@ -4,7 +4,8 @@
  * The task pointer is the task handle, the waker's data and the ready-queue
  * entry. Nothing else describes a task, except one entry in the executor's
  * id table (slot index + generation + allocation size), which exists so
- * that stale ids are detected and shutdown can find every task.
+ * that stale ids are detected and shutdown can find every task. A task in
+ * the executor's bounded slab has the entry of its slab slot's index.
  *
  * Layout (x86-64 / any LP64 target):
  *
@@ -12,7 +13,8 @@
  *        0     8  poll         spawn
  *        8     8  drop         spawn (NULL: nothing to release)
  *       16     8  free_fn      spawn: frees the whole allocation (not set for
- *                              a task in the executor's own slab: NX_TF_SLAB)
+ *                              a task in the executor's own bounded slab:
+ *                              NX_TF_SLAB)
  *       24     8  free_ctx     spawn: the allocator's ctx (heap, arena, ...)
  *       32     8  state        atomic: refs << 2 | DONE | INBOX  (any thread)
  *       40     8  cross_next   atomic: inbox link (producers, then consumer)
@@ -72,7 +74,8 @@
 #define NX_TF_CANCELLED 0x04u      /* completed by cancel/shutdown, not by READY */
 #define NX_TF_CANCEL_PENDING 0x08u /* nx_cancel() called on the task being polled */
 #define NX_TF_OUTPUT_SET 0x10u     /* returned READY: the output is valid */
-#define NX_TF_SLAB 0x20u           /* storage from the executor's own slab */
+#define NX_TF_SLAB 0x20u           /* storage and id entry: a slot of the executor's
+                                      own bounded slab and that slot's entry */
 #define NX_TF_ALIGN_SHIFT 6        /* bits 6..7: log2(alloc align) - 3 (16..64) */
 
 #define NX_TASK_HEADER_SIZE 64
@@ -97,6 +100,12 @@ struct nx_task {
      * (NX_META). Read the fields, not the word, after a store to one of
      * them: a wide load of a pending narrow store stalls store forwarding. */
     uint64_t meta;
+    /* join_off16, queued and flags as one word: a spawn whose header word
+     * is a constant writes it and `slot` with two stores and no OR. */
+    struct {
+      uint32_t meta_lo_;
+      uint32_t meta_hi;
+    };
   };
 };
 
@@ -112,6 +121,7 @@ static_assert(offsetof(struct nx_task, join_off16) == 60, "join_off16 at 60");
 static_assert(offsetof(struct nx_task, queued) == 62, "queued at 62");
 static_assert(offsetof(struct nx_task, flags) == 63, "flags at 63");
 static_assert(offsetof(struct nx_task, meta) == 56, "meta (slot..flags as one word) at 56");
+static_assert(offsetof(struct nx_task, meta_hi) == 60, "meta_hi (join_off16..flags) at 60");
 static_assert(sizeof(struct nx_task) == NX_TASK_HEADER_SIZE, "header is one cache line");
 static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "NX_META_* assume little-endian");
 
