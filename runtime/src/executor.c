@@ -223,11 +223,6 @@ static inline uint32_t nx_table_fill(nx_executor *ex, nx_task *t, uint32_t size)
   return slot;
 }
 
-static inline uint32_t nx_table_take(nx_executor *ex, nx_task *t, uint32_t size) {
-  ex->table_used++;
-  return nx_table_fill(ex, t, size);
-}
-
 /* Fills the entry of slot `slot` of the executor's bounded slab for `t`. */
 static inline __attribute__((always_inline)) void nx_table_fill_slab(nx_executor *ex, nx_task *t,
                                                                      uint32_t slot) {
